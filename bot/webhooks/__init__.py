@@ -1,0 +1,1 @@
+"""Webhook intake: signature checks, delivery claims and the event routers."""
