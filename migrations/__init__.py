@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Alembic migrations for Maze's database (run with `maze db upgrade`)."""

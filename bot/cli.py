@@ -1,0 +1,166 @@
+"""The `maze` command line: the composition root that wires engine, queue and GitHub edge together."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maze.config import ConfigError, Settings, explain_settings, load_settings
+
+
+def _settings(ctx: click.Context, **flags: object) -> Settings:
+    overrides = {**ctx.obj, **flags}
+    try:
+        return load_settings(overrides)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _require_current_schema(settings: Settings) -> None:
+    from maze.store import schema
+
+    if settings.database_url.startswith("sqlite"):
+        schema.upgrade(settings.database_url)
+    elif not schema.is_current(settings.database_url):
+        raise click.ClickException("the database is not at the newest migration: run `maze db upgrade` first")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", help="Database URL (default: SQLite under .maze/).")
+@click.option("--redis-url", help="Redis URL of the broker (unset: embedded in-process queue).")
+@click.option("--github-api-url", help="GitHub REST API base URL.")
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.pass_context
+def main(ctx: click.Context, **flags: object) -> None:
+    """Maze reviews pull requests and posts only fixes it has proven to work."""
+    ctx.obj = {key: value for key, value in flags.items() if value is not None}
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@click.option("--database", type=click.Path(path_type=Path), default=Path(".maze/demo.db"), show_default=True,
+              help="SQLite file for the demo's runs (recreated on every demo).")
+def demo(as_json: bool, database: Path) -> None:
+    """Review a sample pull request against the built-in GitHub emulator, all in this process."""
+    from bot.demo import render_text, run_demo
+
+    _setup_logging("WARNING")
+    result = asyncio.run(run_demo(database))
+    click.echo(json.dumps(result.as_json(), indent=2) if as_json else render_text(result))
+    if result.review is None:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the webhook receiver (POST /webhook, GET /healthz)."""
+    from aiohttp import web
+
+    from bot.app import MissingWebhookSecret, create_app
+    from bot.webhooks.claims import DeliveryClaims, MemoryClaims, RedisClaims
+    from tasks.queue import build_enqueuer
+
+    settings = _settings(ctx, host=host, port=port)
+    _setup_logging(settings.log_level)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if not secret:
+        raise click.ClickException(str(MissingWebhookSecret("no webhook secret: set MAZE_WEBHOOK_SECRET")))
+    if settings.embedded_queue:
+        _require_current_schema(settings)
+    claims: DeliveryClaims = (
+        RedisClaims(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryClaims()
+    )
+    app = create_app(webhook_secret=secret, claims=claims, enqueuer=build_enqueuer(settings))
+    web.run_app(app, host=settings.host, port=settings.port, print=click.echo)
+
+
+@main.command()
+@click.option("--concurrency", type=int, default=2, show_default=True, help="Worker processes.")
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int) -> None:
+    """Run a Celery worker that takes review tasks from the Redis broker."""
+    from tasks.celery_app import QUEUE, create_celery
+
+    settings = _settings(ctx)
+    if settings.redis_url is None:
+        raise click.ClickException("a worker needs MAZE_REDIS_URL; without it `maze serve` reviews in-process")
+    _setup_logging(settings.log_level)
+    _require_current_schema(settings)
+    app = create_celery(settings)
+    app.worker_main(
+        ["worker", f"--loglevel={settings.log_level}", f"--concurrency={concurrency}", "-Q", QUEUE,
+         "--without-gossip", "--without-mingle"]
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from maze.store import schema
+
+    settings = _settings(ctx.find_root())
+    schema.upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("check")
+@click.pass_context
+def db_check(ctx: click.Context) -> None:
+    """Fail when the models and the migrations disagree."""
+    from alembic.util.exc import AutogenerateDiffsDetected
+
+    from maze.store import schema
+
+    settings = _settings(ctx.find_root())
+    try:
+        schema.check(settings.database_url)
+    except AutogenerateDiffsDetected as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("models and migrations agree")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect settings."""
+
+
+@config_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def config_list(ctx: click.Context, as_json: bool) -> None:
+    """Every setting, its value (secrets masked) and where it came from."""
+    try:
+        rows = explain_settings(ctx.find_root().obj)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        data: list[dict[str, Any]] = [{"key": k, "value": v, "source": s} for k, v, s in rows]
+        click.echo(json.dumps(data, indent=2))
+        return
+    width = max(len(key) for key, _, _ in rows)
+    for key, value, source in rows:
+        click.echo(f"{key.ljust(width)}  {value}  ({source})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,11 @@
+"""The one place the feature routers are composed."""
+
+from __future__ import annotations
+
+from gidgethub.routing import Router
+
+from bot.webhooks import pull_requests
+
+
+def build_router() -> Router:
+    return Router(pull_requests.router)

@@ -1,0 +1,1 @@
+"""Linters Maze runs on changed files."""

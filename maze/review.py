@@ -1,0 +1,150 @@
+"""Compose one GitHub review from proven suggestions: anchors checked against the hunks, hidden markers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from maze.diff import FilePatch
+
+MARKER_PREFIX = "<!-- maze:review"
+_FINGERPRINT_RE = re.compile(r"<!-- maze:fingerprint=([0-9a-f]{64}) -->")
+
+
+def review_marker(pr_number: int, head_sha: str) -> str:
+    """Hidden text that identifies Maze's review of one head SHA, so a re-run finds and updates it."""
+    return f"{MARKER_PREFIX} pr={pr_number} head={head_sha} -->"
+
+
+def fingerprint_in(body: str) -> str | None:
+    match = _FINGERPRINT_RE.search(body)
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class ProvenSuggestion:
+    path: str
+    start_line: int
+    end_line: int
+    replacement: str
+    rule: str
+    tool: str
+    message: str
+    description: str
+    checks: tuple[str, ...]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class OpenFinding:
+    """A finding on a changed line with no proven fix: listed in the review body, not posted inline."""
+
+    path: str
+    line: int
+    rule: str
+    tool: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PlannedComment:
+    suggestion: ProvenSuggestion
+    payload: dict[str, object]
+
+
+@dataclass
+class ReviewDraft:
+    body: str
+    comments: list[PlannedComment] = field(default_factory=list)
+    unanchored: list[ProvenSuggestion] = field(default_factory=list)
+    over_limit: list[ProvenSuggestion] = field(default_factory=list)
+
+    @property
+    def api_comments(self) -> list[dict[str, object]]:
+        return [planned.payload for planned in self.comments]
+
+
+def suggestion_fence(code: str) -> str:
+    """A fence longer than any backtick run inside `code`, as GitHub's Markdown requires."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def comment_body(suggestion: ProvenSuggestion) -> str:
+    code = suggestion.replacement
+    if code and not code.endswith("\n"):
+        code += "\n"
+    fence = suggestion_fence(code)
+    checked = ", ".join(suggestion.checks)
+    return (
+        f"**{suggestion.tool} {suggestion.rule}**: {suggestion.message}\n\n"
+        f"{suggestion.description}:\n\n"
+        f"{fence}suggestion\n{code}{fence}\n\n"
+        f"<sub>Proven before posting: {checked} on the patched file; the finding is gone and nothing new "
+        f"appeared.</sub>\n"
+        f"<!-- maze:fingerprint={suggestion.fingerprint} -->"
+    )
+
+
+def anchor(suggestion: ProvenSuggestion, patch: FilePatch | None) -> dict[str, object] | None:
+    """The review-comment fields for `suggestion`, or None when its lines are not in one RIGHT-side hunk."""
+    if patch is None or patch.hunk_for(suggestion.start_line, suggestion.end_line) is None:
+        return None
+    payload: dict[str, object] = {
+        "path": suggestion.path,
+        "line": suggestion.end_line,
+        "side": "RIGHT",
+        "body": comment_body(suggestion),
+    }
+    if suggestion.start_line < suggestion.end_line:
+        payload["start_line"] = suggestion.start_line
+        payload["start_side"] = "RIGHT"
+    return payload
+
+
+def _listing(title: str, rows: Sequence[str]) -> str:
+    return f"\n**{title}**\n\n" + "\n".join(f"- {row}" for row in rows) + "\n" if rows else ""
+
+
+def compose_review(
+    *,
+    pr_number: int,
+    head_sha: str,
+    suggestions: Sequence[ProvenSuggestion],
+    open_findings: Sequence[OpenFinding],
+    patches: Mapping[str, FilePatch],
+    max_suggestions: int,
+    notes: Sequence[str] = (),
+) -> ReviewDraft:
+    draft = ReviewDraft(body="")
+    for suggestion in suggestions:
+        payload = anchor(suggestion, patches.get(suggestion.path))
+        if payload is None:
+            draft.unanchored.append(suggestion)
+        elif len(draft.comments) >= max_suggestions:
+            draft.over_limit.append(suggestion)
+        else:
+            draft.comments.append(PlannedComment(suggestion, payload))
+    found = len(suggestions) + len(open_findings)
+    summary = (
+        f"Maze checked the changed lines and found {found} problem{'s' if found != 1 else ''}; "
+        f"{len(draft.comments)} come{'s' if len(draft.comments) == 1 else ''} with a suggestion proven on "
+        "the patched file."
+    )
+    body = "### Maze review\n\n" + summary + "\n"
+    body += _listing(
+        "More proven fixes (over this repository's limit of suggestions per review)",
+        [f"`{s.path}:{s.start_line}` {s.rule}: {s.description}" for s in draft.over_limit],
+    )
+    body += _listing(
+        "Proven fixes whose lines are outside the diff",
+        [f"`{s.path}:{s.start_line}` {s.rule}: {s.description}" for s in draft.unanchored],
+    )
+    body += _listing(
+        "Findings without a proven fix",
+        [f"`{f.path}:{f.line}` {f.tool} {f.rule}: {f.message}" for f in open_findings],
+    )
+    body += _listing("Notes", list(notes))
+    draft.body = body + "\n" + review_marker(pr_number, head_sha)
+    return draft
