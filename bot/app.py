@@ -64,7 +64,9 @@ async def receive_webhook(request: web.Request) -> web.Response:
         return _answer(200, "pong", delivery_id)
     event = Event(data, event=event_name, delivery_id=delivery_id)
     if not intake.router.fetch(event):
-        log.info("webhook ignored: delivery=%s event=%s action=%s", delivery_id, event_name, data.get("action"))
+        log.info(
+            "webhook ignored: delivery=%s event=%s action=%s", delivery_id, event_name, data.get("action")
+        )
         return _answer(200, "ignored", delivery_id)
     if installation_id(data) is None:
         return _reject(400, "payload has no installation id", delivery_id)

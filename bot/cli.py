@@ -23,7 +23,9 @@ def _settings(ctx: click.Context, **flags: object) -> Settings:
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def _require_current_schema(settings: Settings) -> None:
@@ -41,15 +43,20 @@ def _require_current_schema(settings: Settings) -> None:
 @click.option("--github-api-url", help="GitHub REST API base URL.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
 @click.pass_context
-def main(ctx: click.Context, **flags: object) -> None:
+def main(ctx: click.Context, /, **flags: object) -> None:
     """Maze reviews pull requests and posts only fixes it has proven to work."""
     ctx.obj = {key: value for key, value in flags.items() if value is not None}
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@click.option("--database", type=click.Path(path_type=Path), default=Path(".maze/demo.db"), show_default=True,
-              help="SQLite file for the demo's runs (recreated on every demo).")
+@click.option(
+    "--database",
+    type=click.Path(path_type=Path),
+    default=Path(".maze/demo.db"),
+    show_default=True,
+    help="SQLite file for the demo's runs (recreated on every demo).",
+)
 def demo(as_json: bool, database: Path) -> None:
     """Review a sample pull request against the built-in GitHub emulator, all in this process."""
     from bot.demo import render_text, run_demo
@@ -96,13 +103,22 @@ def worker(ctx: click.Context, concurrency: int) -> None:
 
     settings = _settings(ctx)
     if settings.redis_url is None:
-        raise click.ClickException("a worker needs MAZE_REDIS_URL; without it `maze serve` reviews in-process")
+        raise click.ClickException(
+            "a worker needs MAZE_REDIS_URL; without it `maze serve` reviews in-process"
+        )
     _setup_logging(settings.log_level)
     _require_current_schema(settings)
     app = create_celery(settings)
     app.worker_main(
-        ["worker", f"--loglevel={settings.log_level}", f"--concurrency={concurrency}", "-Q", QUEUE,
-         "--without-gossip", "--without-mingle"]
+        [
+            "worker",
+            f"--loglevel={settings.log_level}",
+            f"--concurrency={concurrency}",
+            "-Q",
+            QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 

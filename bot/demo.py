@@ -86,9 +86,11 @@ def _app_key() -> tuple[str, str]:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -105,7 +107,9 @@ def _comment_view(comment: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _start_bot(settings: Settings, secret: str, enqueuer: InProcessEnqueuer) -> tuple[web.AppRunner, str]:
+async def _start_bot(
+    settings: Settings, secret: str, enqueuer: InProcessEnqueuer
+) -> tuple[web.AppRunner, str]:
     app = create_app(webhook_secret=secret, claims=MemoryClaims(), enqueuer=enqueuer)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -148,7 +152,9 @@ async def run_demo(database_path: Path) -> DemoResult:
     finally:
         await bot.cleanup()
         await emulator.cleanup()
-    result = DemoResult(DEMO_REPOSITORY, int(pull["number"]), str(pull["title"]), str(pull["head"]["sha"]), status)
+    result = DemoResult(
+        DEMO_REPOSITORY, int(pull["number"]), str(pull["title"]), str(pull["head"]["sha"]), status
+    )
     with session_scope(settings.database_url) as session:
         run = find_run(session, int(payload["repository"]["id"]), result.pr_number, result.head_sha)
         if run is not None:
@@ -168,7 +174,7 @@ async def run_demo(database_path: Path) -> DemoResult:
 
 def render_text(result: DemoResult) -> str:
     lines = [
-        f"Pull request {result.repository}#{result.pr_number} \"{result.title}\" at {result.head_sha[:12]}",
+        f'Pull request {result.repository}#{result.pr_number} "{result.title}" at {result.head_sha[:12]}',
         f"Webhook pull_request.opened delivered to the bot: HTTP {result.webhook_status}",
         f"Review run: {result.run.get('stage', 'not started')}"
         + (f" ({result.run['error']})" if result.run.get("error") else ""),
@@ -177,9 +183,15 @@ def render_text(result: DemoResult) -> str:
         lines.append("No review was posted.")
         return "\n".join(lines)
     lines += ["", f"Review {result.review['id']} by {result.review['user']} ({result.review['state']}):", ""]
-    lines += ["    " + line for line in str(result.review["body"]).splitlines() if not line.startswith("<!--")]
+    lines += [
+        "    " + line for line in str(result.review["body"]).splitlines() if not line.startswith("<!--")
+    ]
     for comment in result.comments:
-        span = f"lines {comment['start_line']}-{comment['line']}" if comment["start_line"] else f"line {comment['line']}"
+        span = (
+            f"lines {comment['start_line']}-{comment['line']}"
+            if comment["start_line"]
+            else f"line {comment['line']}"
+        )
         lines += ["", f"--- {comment['path']} {span} ({comment['side']})"]
         lines += ["    " + line for line in str(comment["body"]).splitlines() if not line.startswith("<!--")]
     lines += ["", f"{result.suggestions_posted} validated suggestion(s) posted in one review."]

@@ -57,8 +57,9 @@ def _syntax_findings(changed: ChangedFile) -> list[FindingResult]:
     parser_error = python_parser_error(changed.text, changed.path)
     if parser_error is not None and parser_error.line in added and not found:
         found.append(
-            FindingResult("python", "syntax", parser_error.message, changed.path, parser_error.line,
-                          parser_error.line)
+            FindingResult(
+                "python", "syntax", parser_error.message, changed.path, parser_error.line, parser_error.line
+            )
         )
     return found
 
@@ -84,7 +85,9 @@ def _prove(changed: ChangedFile, diagnostic: Diagnostic, baseline: Baseline) -> 
     )
 
 
-def analyse_file(changed: ChangedFile, *, run_ruff: bool = True, run_syntax: bool = True) -> list[FindingResult]:
+def analyse_file(
+    changed: ChangedFile, *, run_ruff: bool = True, run_syntax: bool = True
+) -> list[FindingResult]:
     """Findings on the added lines of one Python file, each with its proven (or refuted) candidate."""
     results: list[FindingResult] = _syntax_findings(changed) if run_syntax else []
     if not run_ruff:
@@ -93,7 +96,9 @@ def analyse_file(changed: ChangedFile, *, run_ruff: bool = True, run_syntax: boo
     baseline = Baseline.of(changed.path, changed.text, diagnostics)
     added = changed.patch.added_lines
     for diagnostic in diagnostics:
-        if diagnostic.code == "syntax-error" or not _on_changed_lines(diagnostic.row, diagnostic.end_row, added):
+        if diagnostic.code == "syntax-error" or not _on_changed_lines(
+            diagnostic.row, diagnostic.end_row, added
+        ):
             continue
         results.append(_prove(changed, diagnostic, baseline))
     return results

@@ -115,7 +115,9 @@ def set_stage(session: Session, run: ReviewRun, stage: RunStage, *, error: str |
     session.flush()
 
 
-def store_results(session: Session, run: ReviewRun, results: Iterable[FindingResult]) -> dict[str, Suggestion]:
+def store_results(
+    session: Session, run: ReviewRun, results: Iterable[FindingResult]
+) -> dict[str, Suggestion]:
     """Persist findings and candidates; returns the proven suggestions by fingerprint."""
     run.findings.clear()
     session.flush()
@@ -151,7 +153,9 @@ def store_results(session: Session, run: ReviewRun, results: Iterable[FindingRes
     return proven
 
 
-def posted_fingerprints(session: Session, repository_id: int, pr_number: int, *, excluding_run: int) -> set[str]:
+def posted_fingerprints(
+    session: Session, repository_id: int, pr_number: int, *, excluding_run: int
+) -> set[str]:
     """Fingerprints of suggestions already posted on this PR by earlier runs."""
     rows = session.scalars(
         select(Suggestion.fingerprint)

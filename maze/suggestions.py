@@ -62,7 +62,9 @@ def line_replacement(
     """The smallest whole-line replacement turning `before` into `after`; None when they are equal."""
     old = before.splitlines(keepends=True)
     new = after.splitlines(keepends=True)
-    changes = [op for op in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes() if op[0] != "equal"]
+    changes = [
+        op for op in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes() if op[0] != "equal"
+    ]
     if not changes:
         return None
     i1, j1 = changes[0][1], changes[0][3]
@@ -85,7 +87,12 @@ def from_ruff_fix(path: str, text: str, diagnostic: Diagnostic) -> Candidate | N
         return None
     fixed = apply_edits(text, fix.edits)
     return line_replacement(
-        path, text, fixed, source="ruff-fix", rule=diagnostic.code, description=fix.message or diagnostic.message
+        path,
+        text,
+        fixed,
+        source="ruff-fix",
+        rule=diagnostic.code,
+        description=fix.message or diagnostic.message,
     )
 
 

@@ -48,14 +48,19 @@ def validate(candidate: Candidate, target: Diagnostic, baseline: Baseline) -> Ve
         return Verdict(False, tuple(checks), "the patched file has new syntax errors (tree-sitter)")
     parser_error = python_parser_error(patched, candidate.path)
     if baseline.parses and parser_error is not None:
-        return Verdict(False, tuple(checks), f"the patched file does not parse: line {parser_error.line}: "
-                       f"{parser_error.message}")
+        return Verdict(
+            False,
+            tuple(checks),
+            f"the patched file does not parse: line {parser_error.line}: {parser_error.message}",
+        )
     after = Counter(d.key for d in check_source(candidate.path, patched))
     before = Counter(d.key for d in baseline.diagnostics)
     checks.append("ruff")
     if after[target.key] >= before[target.key]:
         return Verdict(False, tuple(checks), f"ruff still reports {target.code} after the fix")
-    appeared = tuple(f"{code}: {message}" for (code, message), n in after.items() if n > before[(code, message)])
+    appeared = tuple(
+        f"{code}: {message}" for (code, message), n in after.items() if n > before[(code, message)]
+    )
     if appeared:
         return Verdict(False, tuple(checks), "the fix introduces new ruff findings", appeared)
     return Verdict(True, tuple(checks))

@@ -35,7 +35,9 @@ def celery_settings(settings: Settings) -> dict[str, object]:
 
 def create_celery(settings: Settings) -> Celery:
     if settings.redis_url is None:
-        raise ValueError("MAZE_REDIS_URL is not set: Celery needs a Redis broker (embedded mode needs no Celery)")
+        raise ValueError(
+            "MAZE_REDIS_URL is not set: Celery needs a Redis broker (embedded mode needs no Celery)"
+        )
     app = Celery("maze", include=["tasks.jobs"])
     app.conf.update(celery_settings(settings))
     runtime.configure(settings)

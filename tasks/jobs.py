@@ -22,5 +22,7 @@ def review_pull_request(
     action: str = "opened",
 ) -> None:
     run_review(
-        ReviewRequest(installation_id, repository_id, repository, pr_number, head_sha, delivery_id, event, action)
+        ReviewRequest(
+            installation_id, repository_id, repository, pr_number, head_sha, delivery_id, event, action
+        )
     )

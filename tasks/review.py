@@ -9,12 +9,19 @@ from dataclasses import dataclass
 import aiohttp
 from sqlalchemy.orm import Session
 
-from bot.github.client import GitHubClient
+from bot.github.client import JSON, GitHubClient
 from maze.analysis import ChangedFile, FindingResult, analyse_file, is_python
 from maze.config import Settings
 from maze.diff import FilePatch, parse_patch
 from maze.repo_config import REPO_CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
-from maze.review import OpenFinding, ProvenSuggestion, ReviewDraft, compose_review, fingerprint_in, review_marker
+from maze.review import (
+    OpenFinding,
+    ProvenSuggestion,
+    ReviewDraft,
+    compose_review,
+    fingerprint_in,
+    review_marker,
+)
 from maze.runs import (
     ReviewRequest,
     ensure_repository,
@@ -46,7 +53,9 @@ def _load_run(session: Session, run_id: int) -> ReviewRun:
     return run
 
 
-async def _repo_config(client: GitHubClient, full_name: str, default_branch: str) -> tuple[RepoConfig, list[str]]:
+async def _repo_config(
+    client: GitHubClient, full_name: str, default_branch: str
+) -> tuple[RepoConfig, list[str]]:
     """The repository's configuration from its default branch; a broken file is reported, not fatal."""
     raw = await client.file_content(full_name, REPO_CONFIG_PATH, default_branch)
     if raw is None:
@@ -67,7 +76,12 @@ async def _changed_files(
         path = str(item["filename"])
         patch = parse_patch(path, item.get("patch"))
         patches[path] = patch
-        if item.get("status") == "removed" or not is_python(path) or config.is_ignored(path) or not patch.hunks:
+        if (
+            item.get("status") == "removed"
+            or not is_python(path)
+            or config.is_ignored(path)
+            or not patch.hunks
+        ):
             continue
         raw = await client.file_content(request.repository, path, request.head_sha)
         if raw is None:
@@ -95,8 +109,12 @@ def _proven(result: FindingResult) -> ProvenSuggestion | None:
 
 
 def _draft(
-    request: ReviewRequest, results: list[FindingResult], patches: dict[str, FilePatch], config: RepoConfig,
-    notes: list[str], already_posted: set[str],
+    request: ReviewRequest,
+    results: list[FindingResult],
+    patches: dict[str, FilePatch],
+    config: RepoConfig,
+    notes: list[str],
+    already_posted: set[str],
 ) -> ReviewDraft:
     suggestions: list[ProvenSuggestion] = []
     open_findings: list[OpenFinding] = []
@@ -104,7 +122,9 @@ def _draft(
     for result in results:
         proven = _proven(result)
         if proven is None:
-            open_findings.append(OpenFinding(result.path, result.line, result.rule, result.tool, result.message))
+            open_findings.append(
+                OpenFinding(result.path, result.line, result.rule, result.tool, result.message)
+            )
         elif proven.fingerprint not in seen and proven.fingerprint not in already_posted:
             seen.add(proven.fingerprint)
             suggestions.append(proven)
@@ -119,20 +139,27 @@ def _draft(
     )
 
 
-async def _post(client: GitHubClient, request: ReviewRequest, draft: ReviewDraft) -> tuple[int, list[dict[str, object]]]:
+async def _post(client: GitHubClient, request: ReviewRequest, draft: ReviewDraft) -> tuple[int, list[JSON]]:
     """Create the review, or update the one a previous attempt already created (found by its marker)."""
     marker = review_marker(request.pr_number, request.head_sha)
     existing = next(
-        (review for review in await client.reviews(request.repository, request.pr_number)
-         if marker in str(review.get("body") or "")),
+        (
+            review
+            for review in await client.reviews(request.repository, request.pr_number)
+            if marker in str(review.get("body") or "")
+        ),
         None,
     )
     if existing is not None:
-        review = await client.update_review(request.repository, request.pr_number, int(existing["id"]),
-                                            body=draft.body)
+        review = await client.update_review(
+            request.repository, request.pr_number, int(existing["id"]), body=draft.body
+        )
     else:
         review = await client.create_review(
-            request.repository, request.pr_number, commit_id=request.head_sha, body=draft.body,
+            request.repository,
+            request.pr_number,
+            commit_id=request.head_sha,
+            body=draft.body,
             comments=draft.api_comments,
         )
     review_id = int(review["id"])
@@ -143,16 +170,28 @@ async def review_pull_request(settings: Settings, request: ReviewRequest) -> Out
     """Run the whole review of `request`; safe to call twice for the same head SHA."""
     url = settings.database_url
     async with aiohttp.ClientSession() as http:
-        client = GitHubClient(http, runtime.app_auth(), request.installation_id, base_url=settings.github_api_url)
+        client = GitHubClient(
+            http, runtime.app_auth(), request.installation_id, base_url=settings.github_api_url
+        )
         repo = await client.repository(request.repository)
         with session_scope(url) as session:
             record_delivery(session, request)
-            ensure_repository(session, request, account_login=str(repo["owner"]["login"]),
-                              default_branch=str(repo["default_branch"]))
+            ensure_repository(
+                session,
+                request,
+                account_login=str(repo["owner"]["login"]),
+                default_branch=str(repo["default_branch"]),
+            )
             run = get_or_create_run(session, request)
             if run.stage.is_final:
-                log.info("run %s for %s#%s@%s is already %s", run.id, request.repository, request.pr_number,
-                         request.head_sha[:12], run.stage)
+                log.info(
+                    "run %s for %s#%s@%s is already %s",
+                    run.id,
+                    request.repository,
+                    request.pr_number,
+                    request.head_sha[:12],
+                    run.stage,
+                )
                 return Outcome(run.id, run.stage)
             run.attempts += 1
             set_stage(session, run, RunStage.FINDING)
@@ -161,7 +200,12 @@ async def review_pull_request(settings: Settings, request: ReviewRequest) -> Out
             return await _review(client, settings, request, run_id, str(repo["default_branch"]))
         except Exception as error:
             with session_scope(url) as session:
-                set_stage(session, _load_run(session, run_id), RunStage.FAILED, error=f"{type(error).__name__}: {error}")
+                set_stage(
+                    session,
+                    _load_run(session, run_id),
+                    RunStage.FAILED,
+                    error=f"{type(error).__name__}: {error}",
+                )
             raise
 
 
@@ -178,8 +222,11 @@ async def _review(
     config, notes = await _repo_config(client, request.repository, default_branch)
     files, patches = await _changed_files(client, request, config)
     results = await asyncio.to_thread(
-        lambda: [r for f in files for r in analyse_file(f, run_ruff=config.allows("ruff"),
-                                                           run_syntax=config.allows("syntax"))]
+        lambda: [
+            r
+            for f in files
+            for r in analyse_file(f, run_ruff=config.allows("ruff"), run_syntax=config.allows("syntax"))
+        ]
     )
     with session_scope(url) as session:
         run = _load_run(session, run_id)
@@ -200,10 +247,19 @@ async def _review(
         rows: list[tuple[Suggestion | None, int, str, int]] = []
         for comment in comments:
             fingerprint = fingerprint_in(str(comment.get("body") or ""))
-            suggestion = session.get(Suggestion, suggestion_ids[fingerprint]) if fingerprint in suggestion_ids else None
+            suggestion = (
+                session.get(Suggestion, suggestion_ids[fingerprint])
+                if fingerprint in suggestion_ids
+                else None
+            )
             rows.append((suggestion, int(comment["id"]), str(comment["path"]), int(comment.get("line") or 0)))
-        record_posted_review(session, run, github_review_id=review_id,
-                             marker=review_marker(request.pr_number, request.head_sha), comments=rows)
+        record_posted_review(
+            session,
+            run,
+            github_review_id=review_id,
+            marker=review_marker(request.pr_number, request.head_sha),
+            comments=rows,
+        )
         run.summary = {"files": len(files), "findings": len(results), "posted": len(draft.comments)}
         set_stage(session, run, RunStage.DONE)
     return Outcome(run_id, RunStage.DONE, review_id)

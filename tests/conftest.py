@@ -16,14 +16,18 @@ from sqlalchemy import create_engine, text
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-POSTGRES_ADMIN_URL = os.environ.get("MAZE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MAZE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("MAZE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url.replace("postgresql+psycopg", "postgresql"))
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False
@@ -51,9 +55,11 @@ def app_key() -> AppKey:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return AppKey(private, public)
 
 

@@ -42,7 +42,10 @@ class GitHubClient:
 
     async def pull_request_files(self, full_name: str, number: int) -> list[JSON]:
         gh = await self._api()
-        return [cast(JSON, item) async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/files?per_page=100")]
+        return [
+            cast(JSON, item)
+            async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/files?per_page=100")
+        ]
 
     async def file_content(self, full_name: str, path: str, ref: str) -> bytes | None:
         """The file's bytes at `ref`, or None when the path does not exist there."""
@@ -59,13 +62,18 @@ class GitHubClient:
 
     async def reviews(self, full_name: str, number: int) -> list[JSON]:
         gh = await self._api()
-        return [cast(JSON, item) async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/reviews?per_page=100")]
+        return [
+            cast(JSON, item)
+            async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/reviews?per_page=100")
+        ]
 
     async def create_review(
         self, full_name: str, number: int, *, commit_id: str, body: str, comments: list[dict[str, object]]
     ) -> JSON:
         data = {"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments}
-        return cast(JSON, await (await self._api()).post(f"/repos/{full_name}/pulls/{number}/reviews", data=data))
+        return cast(
+            JSON, await (await self._api()).post(f"/repos/{full_name}/pulls/{number}/reviews", data=data)
+        )
 
     async def update_review(self, full_name: str, number: int, review_id: int, *, body: str) -> JSON:
         url = f"/repos/{full_name}/pulls/{number}/reviews/{review_id}"

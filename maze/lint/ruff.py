@@ -54,7 +54,7 @@ def ruff_binary() -> str:
     candidate = Path(sys.executable).with_name("ruff")
     if candidate.exists():
         return str(candidate)
-    from ruff.__main__ import find_ruff_bin
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     return str(find_ruff_bin())
 

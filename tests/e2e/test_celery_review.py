@@ -62,7 +62,11 @@ def github(app_key: Any) -> Iterator[tuple[EmulatorState, str, int]]:
 
 @pytest.fixture()
 def worker_env(
-    github: tuple[EmulatorState, str, int], postgres_url: str, redis_url: str, redis_prefix: str, app_key: Any,
+    github: tuple[EmulatorState, str, int],
+    postgres_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    app_key: Any,
     tmp_path: Path,
 ) -> dict[str, str]:
     schema.upgrade(postgres_url)
@@ -85,7 +89,10 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Po
     log = (tmp_path / "worker.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "worker", "--concurrency", "1"],
-        env=worker_env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        env=worker_env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield process
     process.terminate()
@@ -128,8 +135,9 @@ async def test_opened_pull_request_gets_one_validated_review(
     with session_scope(settings.database_url) as session:
         run = session.scalars(select(ReviewRun).where(ReviewRun.head_sha == head_sha)).one()
         assert run.stage is RunStage.DONE, run.error
-        validated = session.scalar(select(func.count()).select_from(Suggestion).where(
-            Suggestion.status.in_(["validated", "posted"])))
+        validated = session.scalar(
+            select(func.count()).select_from(Suggestion).where(Suggestion.status.in_(["validated", "posted"]))
+        )
         posted = session.scalars(select(PostedReview)).all()
         posted_comment_ids = set(session.scalars(select(PostedComment.github_comment_id)))
 
@@ -148,14 +156,19 @@ async def test_opened_pull_request_gets_one_validated_review(
     again = await client.post("/webhook", data=body, headers=headers)
     assert again.status == 200 and (await again.json())["status"] == "duplicate"
 
-    redelivery_headers, redelivery_body = webhook_request("pull_request", payload, SECRET,
-                                                          delivery_id="e2e-delivery-2")
+    redelivery_headers, redelivery_body = webhook_request(
+        "pull_request", payload, SECRET, delivery_id="e2e-delivery-2"
+    )
     assert (await client.post("/webhook", data=redelivery_body, headers=redelivery_headers)).status == 202
 
     def delivery_recorded() -> bool:
         with session_scope(settings.database_url) as session:
-            return session.scalar(select(WebhookDelivery.id).where(
-                WebhookDelivery.delivery_id == "e2e-delivery-2")) is not None
+            return (
+                session.scalar(
+                    select(WebhookDelivery.id).where(WebhookDelivery.delivery_id == "e2e-delivery-2")
+                )
+                is not None
+            )
 
     wait_for(delivery_recorded, "the second delivery to be taken by the worker", worker)
     assert len(state.reviews(REPO, number)) == 1

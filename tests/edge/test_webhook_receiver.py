@@ -84,7 +84,9 @@ async def test_review_actions_enqueue_ids_and_answer_202(
     )
 
 
-async def test_organisation_example_is_accepted(client: TestClient[Any, Any], enqueuer: RecordingEnqueuer) -> None:
+async def test_organisation_example_is_accepted(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer
+) -> None:
     payload = example_payload("pull_request", "opened", organization=True)
     assert "organization" in payload
     assert (await _post(client, "pull_request", payload)).status == 202
@@ -105,7 +107,9 @@ async def test_form_encoded_delivery_is_accepted(
     assert len(enqueuer.requests) == 1
 
 
-async def test_redelivery_is_acknowledged_once(client: TestClient[Any, Any], enqueuer: RecordingEnqueuer) -> None:
+async def test_redelivery_is_acknowledged_once(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer
+) -> None:
     payload = example_payload("pull_request", "opened")
     first = await _post(client, "pull_request", payload, delivery_id="same-id")
     second = await _post(client, "pull_request", payload, delivery_id="same-id")
@@ -116,7 +120,13 @@ async def test_redelivery_is_acknowledged_once(client: TestClient[Any, Any], enq
 
 @pytest.mark.parametrize(
     "signature",
-    [None, "", "sha256=" + "0" * 64, "sha1=" + "0" * 40, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"],
+    [
+        None,
+        "",
+        "sha256=" + "0" * 64,
+        "sha1=" + "0" * 40,
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    ],
     ids=["missing", "empty", "wrong", "sha1-only", "other-body"],
 )
 async def test_bad_signatures_get_401_and_nothing_is_enqueued(
@@ -134,7 +144,9 @@ async def test_bad_signatures_get_401_and_nothing_is_enqueued(
 async def test_signature_made_with_another_secret_is_refused(
     client: TestClient[Any, Any], enqueuer: RecordingEnqueuer
 ) -> None:
-    headers, body = webhook_request("pull_request", example_payload("pull_request", "opened"), "not-the-secret")
+    headers, body = webhook_request(
+        "pull_request", example_payload("pull_request", "opened"), "not-the-secret"
+    )
     assert (await client.post("/webhook", data=body, headers=headers)).status == 401
     assert enqueuer.requests == []
 
@@ -146,8 +158,10 @@ async def test_ping_answers_200(client: TestClient[Any, Any], enqueuer: Recordin
     assert enqueuer.requests == []
 
 
-@pytest.mark.parametrize(("event", "action"), [("watch", "started"), ("push", None), ("pull_request", "closed"),
-                                                ("pull_request", "labeled")])
+@pytest.mark.parametrize(
+    ("event", "action"),
+    [("watch", "started"), ("push", None), ("pull_request", "closed"), ("pull_request", "labeled")],
+)
 async def test_unhandled_events_are_acknowledged_without_work(
     client: TestClient[Any, Any], enqueuer: RecordingEnqueuer, event: str, action: str | None
 ) -> None:
@@ -158,8 +172,12 @@ async def test_unhandled_events_are_acknowledged_without_work(
 
 async def test_malformed_json_gets_400(client: TestClient[Any, Any], enqueuer: RecordingEnqueuer) -> None:
     body = b'{"action": "opened", "pull_request": '
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "bad-1",
-               "X-Hub-Signature-256": sign(SECRET, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "bad-1",
+        "X-Hub-Signature-256": sign(SECRET, body),
+    }
     assert (await client.post("/webhook", data=body, headers=headers)).status == 400
     array = b"[1, 2]"
     headers["X-Hub-Signature-256"] = sign(SECRET, array)
@@ -167,7 +185,9 @@ async def test_malformed_json_gets_400(client: TestClient[Any, Any], enqueuer: R
     assert enqueuer.requests == []
 
 
-async def test_unsupported_content_type_gets_415(client: TestClient[Any, Any], enqueuer: RecordingEnqueuer) -> None:
+async def test_unsupported_content_type_gets_415(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer
+) -> None:
     headers, body = webhook_request("pull_request", example_payload("pull_request", "opened"), SECRET)
     headers["Content-Type"] = "text/plain"
     assert (await client.post("/webhook", data=body, headers=headers)).status == 415
@@ -210,8 +230,12 @@ async def test_broker_failure_gets_503_and_redelivery_is_accepted(aiohttp_client
 
 async def test_oversized_body_gets_413(client: TestClient[Any, Any], enqueuer: RecordingEnqueuer) -> None:
     body = b" " * (MAX_WEBHOOK_BYTES + 1)
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "big",
-               "X-Hub-Signature-256": sign(SECRET, body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "big",
+        "X-Hub-Signature-256": sign(SECRET, body),
+    }
     assert (await client.post("/webhook", data=body, headers=headers)).status == 413
     assert enqueuer.requests == []
 
@@ -243,10 +267,12 @@ async def test_redis_claims_are_shared_between_receivers(
     aiohttp_client: ClientFactory, redis_url: str, redis_prefix: str
 ) -> None:
     first, second = RecordingEnqueuer(), RecordingEnqueuer()
-    one = await aiohttp_client(create_app(webhook_secret=SECRET, claims=RedisClaims(redis_url, redis_prefix),
-                                          enqueuer=first))
-    two = await aiohttp_client(create_app(webhook_secret=SECRET, claims=RedisClaims(redis_url, redis_prefix),
-                                          enqueuer=second))
+    one = await aiohttp_client(
+        create_app(webhook_secret=SECRET, claims=RedisClaims(redis_url, redis_prefix), enqueuer=first)
+    )
+    two = await aiohttp_client(
+        create_app(webhook_secret=SECRET, claims=RedisClaims(redis_url, redis_prefix), enqueuer=second)
+    )
     payload = example_payload("pull_request", "synchronize")
     assert (await _post(one, "pull_request", payload, delivery_id="shared-1")).status == 202
     assert (await _post(two, "pull_request", payload, delivery_id="shared-1")).status == 200

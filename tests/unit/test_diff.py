@@ -42,5 +42,5 @@ def test_new_file_and_missing_patch() -> None:
 
 
 def test_garbage_patch_is_an_error() -> None:
-    with pytest.raises(PatchError, match="g.py"):
+    with pytest.raises(PatchError, match=r"g\.py"):
         parse_patch("g.py", "@@ -1,2 +1,2 @@\n+only one line")

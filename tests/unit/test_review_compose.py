@@ -15,21 +15,43 @@ PATCH = parse_patch("a.py", "@@ -1,2 +1,4 @@\n x\n+y\n+z\n w\n@@ -10,2 +11,2 @@\
 
 
 def _suggestion(start: int, end: int, fp: str = "a" * 64, code: str = "new\n") -> ProvenSuggestion:
-    return ProvenSuggestion("a.py", start, end, code, "F401", "ruff", "`os` imported but unused",
-                            "Remove unused import", ("ruff",), fp)
+    return ProvenSuggestion(
+        "a.py",
+        start,
+        end,
+        code,
+        "F401",
+        "ruff",
+        "`os` imported but unused",
+        "Remove unused import",
+        ("ruff",),
+        fp,
+    )
 
 
 def test_single_line_comment_has_no_start_line() -> None:
-    draft = compose_review(pr_number=1, head_sha="h" * 40, suggestions=[_suggestion(2, 2)], open_findings=[],
-                           patches={"a.py": PATCH}, max_suggestions=10)
+    draft = compose_review(
+        pr_number=1,
+        head_sha="h" * 40,
+        suggestions=[_suggestion(2, 2)],
+        open_findings=[],
+        patches={"a.py": PATCH},
+        max_suggestions=10,
+    )
     (payload,) = draft.api_comments
     assert payload["line"] == 2 and payload["side"] == "RIGHT"
     assert "start_line" not in payload
 
 
 def test_multi_line_range_inside_one_hunk() -> None:
-    draft = compose_review(pr_number=1, head_sha="h" * 40, suggestions=[_suggestion(1, 3)], open_findings=[],
-                           patches={"a.py": PATCH}, max_suggestions=10)
+    draft = compose_review(
+        pr_number=1,
+        head_sha="h" * 40,
+        suggestions=[_suggestion(1, 3)],
+        open_findings=[],
+        patches={"a.py": PATCH},
+        max_suggestions=10,
+    )
     (payload,) = draft.api_comments
     assert (payload["start_line"], payload["line"], payload["start_side"]) == (1, 3, "RIGHT")
 
@@ -37,8 +59,14 @@ def test_multi_line_range_inside_one_hunk() -> None:
 def test_ranges_outside_or_across_hunks_are_not_posted_inline() -> None:
     outside = _suggestion(6, 6, "b" * 64)
     across = _suggestion(4, 11, "c" * 64)
-    draft = compose_review(pr_number=1, head_sha="h" * 40, suggestions=[outside, across], open_findings=[],
-                           patches={"a.py": PATCH}, max_suggestions=10)
+    draft = compose_review(
+        pr_number=1,
+        head_sha="h" * 40,
+        suggestions=[outside, across],
+        open_findings=[],
+        patches={"a.py": PATCH},
+        max_suggestions=10,
+    )
     assert draft.api_comments == []
     assert draft.unanchored == [outside, across]
     assert "outside the diff" in draft.body
@@ -46,9 +74,14 @@ def test_ranges_outside_or_across_hunks_are_not_posted_inline() -> None:
 
 def test_limit_moves_extra_suggestions_to_the_body() -> None:
     suggestions = [_suggestion(2, 2, "d" * 64), _suggestion(3, 3, "e" * 64)]
-    draft = compose_review(pr_number=7, head_sha="f" * 40, suggestions=suggestions,
-                           open_findings=[OpenFinding("a.py", 12, "E722", "ruff", "Do not use bare `except`")],
-                           patches={"a.py": PATCH}, max_suggestions=1)
+    draft = compose_review(
+        pr_number=7,
+        head_sha="f" * 40,
+        suggestions=suggestions,
+        open_findings=[OpenFinding("a.py", 12, "E722", "ruff", "Do not use bare `except`")],
+        patches={"a.py": PATCH},
+        max_suggestions=1,
+    )
     assert len(draft.comments) == 1 and draft.over_limit == [suggestions[1]]
     assert "`a.py:12` ruff E722" in draft.body
     assert draft.body.endswith(review_marker(7, "f" * 40))

@@ -17,8 +17,16 @@ from maze.suggestions import Candidate
 from maze.validation import Verdict
 
 TABLES = {
-    "installations", "repositories", "review_runs", "findings", "suggestions", "posted_reviews",
-    "posted_comments", "feedback_events", "webhook_deliveries", "alembic_version",
+    "installations",
+    "repositories",
+    "review_runs",
+    "findings",
+    "suggestions",
+    "posted_reviews",
+    "posted_comments",
+    "feedback_events",
+    "webhook_deliveries",
+    "alembic_version",
 }
 
 
@@ -34,8 +42,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _request(head: str = "a" * 40, delivery: str = "d-1") -> ReviewRequest:
-    return ReviewRequest(installation_id=9, repository_id=77, repository="o/r", pr_number=3, head_sha=head,
-                         delivery_id=delivery)
+    return ReviewRequest(
+        installation_id=9,
+        repository_id=77,
+        repository="o/r",
+        pr_number=3,
+        head_sha=head,
+        delivery_id=delivery,
+    )
 
 
 def _seed(url: str) -> None:
@@ -45,7 +59,7 @@ def _seed(url: str) -> None:
 
 
 def test_migrations_create_every_table_and_match_the_models(database_url: str) -> None:
-    assert TABLES <= set(inspect(engine_for(database_url)).get_table_names())
+    assert set(inspect(engine_for(database_url)).get_table_names()) >= TABLES
     schema.check(database_url)
     assert schema.is_current(database_url)
 
@@ -66,10 +80,28 @@ def test_one_run_per_head_and_deliveries_recorded_once(database_url: str) -> Non
 def test_findings_and_suggestions_persist_and_cascade(database_url: str) -> None:
     _seed(database_url)
     candidate = Candidate("a.py", 1, 1, "", "ruff-fix", "F401", "Remove unused import")
-    proven = FindingResult("ruff", "F401", "`os` imported but unused", "a.py", 1, 1, candidate,
-                           Verdict(True, ("ruff",)), "f" * 64)
-    refuted = FindingResult("ruff", "F541", "f-string", "a.py", 2, 2, candidate,
-                            Verdict(False, ("ruff",), "ruff still reports F541 after the fix"), "e" * 64)
+    proven = FindingResult(
+        "ruff",
+        "F401",
+        "`os` imported but unused",
+        "a.py",
+        1,
+        1,
+        candidate,
+        Verdict(True, ("ruff",)),
+        "f" * 64,
+    )
+    refuted = FindingResult(
+        "ruff",
+        "F541",
+        "f-string",
+        "a.py",
+        2,
+        2,
+        candidate,
+        Verdict(False, ("ruff",), "ruff still reports F541 after the fix"),
+        "e" * 64,
+    )
     bare = FindingResult("ruff", "E722", "bare except", "a.py", 5, 5)
     with session_scope(database_url) as session:
         run = get_or_create_run(session, _request())
@@ -85,3 +117,19 @@ def test_findings_and_suggestions_persist_and_cascade(database_url: str) -> None
     with session_scope(database_url) as session:
         assert session.scalars(select(ReviewRun)).all() == []
         assert session.scalars(select(Suggestion)).all() == []
+
+
+def test_maze_db_commands(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    upgraded = runner.invoke(main, ["--database-url", url, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert schema.is_current(url)
+    checked = runner.invoke(main, ["--database-url", url, "db", "check"])
+    assert checked.exit_code == 0 and "agree" in checked.output
+    bad = runner.invoke(main, ["--database-url", "not a url", "db", "upgrade"])
+    assert bad.exit_code != 0 and "database_url" in bad.output and "command line" in bad.output
