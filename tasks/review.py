@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 import aiohttp
+from gidgethub import HTTPException
 from sqlalchemy.orm import Session
 
 from bot.github.client import JSON, GitHubClient
@@ -44,6 +45,13 @@ class Outcome:
     run_id: int
     stage: RunStage
     review_id: int | None = None
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line reason for the run's record: GitHub's status code when GitHub refused."""
+    if isinstance(error, HTTPException):
+        return f"GitHub answered HTTP {int(error.status_code)}: {error}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _load_run(session: Session, run_id: int) -> ReviewRun:
@@ -200,11 +208,9 @@ async def review_pull_request(settings: Settings, request: ReviewRequest) -> Out
             return await _review(client, settings, request, run_id, str(repo["default_branch"]))
         except Exception as error:
             with session_scope(url) as session:
+                run = _load_run(session, run_id)
                 set_stage(
-                    session,
-                    _load_run(session, run_id),
-                    RunStage.FAILED,
-                    error=f"{type(error).__name__}: {error}",
+                    session, run, RunStage.FAILED, error=f"failed while {run.stage}: {describe_error(error)}"
                 )
             raise
 
