@@ -37,7 +37,6 @@ JWT_EXPIRY_LEEWAY_SECONDS = 10
 APPS_DOCS_URL = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app"
 RATE_LIMIT_DOCS_URL = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("emulator_state", EmulatorState)
-_CALLER = "maze.emulator.caller"
 _JWT_UNDECODABLE = "A JSON web token could not be decoded"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -53,6 +52,9 @@ class Caller:
     is_app: bool = False
     jwt_error: str | None = None
     sent_credentials: bool = False
+
+
+_CALLER = web.RequestKey("maze.emulator.caller", Caller)
 
 
 def create_emulator_app(state: EmulatorState) -> web.Application:
