@@ -13,11 +13,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from bot.app import create_app
+from bot.emulator.keys import generate_app_key
 from bot.emulator.server import serve_emulator
 from bot.emulator.state import EmulatorState
 from bot.emulator.webhooks import deliver, pull_request_event
@@ -81,19 +80,6 @@ def sample_repository() -> tuple[dict[str, str], dict[str, str]]:
     return _tree(root / "base"), _tree(root / "head")
 
 
-def _app_key() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def _comment_view(comment: dict[str, Any]) -> dict[str, Any]:
     match = _SUGGESTION_RE.search(str(comment["body"]))
     return {
@@ -121,9 +107,9 @@ async def _start_bot(
 
 async def run_demo(database_path: Path) -> DemoResult:
     """Open the sample pull request on a fresh emulator and let the bot review it end to end."""
-    private_key, public_key = _app_key()
+    key = generate_app_key()
     secret = secrets.token_hex(20)
-    state = EmulatorState(app_id=DEMO_APP_ID, app_public_key_pem=public_key)
+    state = EmulatorState(app_id=DEMO_APP_ID, app_public_key_pem=key.public_pem)
     installation = state.add_installation(DEMO_OWNER)
     base, head = sample_repository()
     state.create_repository(installation, DEMO_REPOSITORY, base)
@@ -138,7 +124,7 @@ async def run_demo(database_path: Path) -> DemoResult:
         database_url=f"sqlite:///{database_path.resolve()}",
         webhook_secret=SecretStr(secret),
         github_app_id=DEMO_APP_ID,
-        github_private_key=SecretStr(private_key),
+        github_private_key=SecretStr(key.private_pem),
         github_api_url=emulator_url,
     )
     await asyncio.to_thread(schema.upgrade, settings.database_url)

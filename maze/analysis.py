@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from maze.diff import FilePatch
 from maze.lint.ruff import Diagnostic, check_source
+from maze.review import ProvenSuggestion
 from maze.suggestions import Candidate, fingerprint, from_ruff_fix
 from maze.syntax import enclosing_symbol, python_parser_error, tree_sitter_errors
 from maze.validation import Baseline, Verdict, validate
@@ -37,6 +38,28 @@ class FindingResult:
     @property
     def proven(self) -> bool:
         return self.candidate is not None and self.verdict is not None and self.verdict.valid
+
+    def proven_suggestion(self) -> ProvenSuggestion | None:
+        """What the review posts for this finding; None unless its candidate was proven."""
+        if (
+            self.candidate is None
+            or self.verdict is None
+            or not self.verdict.valid
+            or self.fingerprint is None
+        ):
+            return None
+        return ProvenSuggestion(
+            path=self.candidate.path,
+            start_line=self.candidate.start_line,
+            end_line=self.candidate.end_line,
+            replacement=self.candidate.replacement,
+            rule=self.rule,
+            tool=self.tool,
+            message=self.message,
+            description=self.candidate.description,
+            checks=self.verdict.checks,
+            fingerprint=self.fingerprint,
+        )
 
 
 def is_python(path: str) -> bool:

@@ -19,11 +19,11 @@ import os
 import re
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -73,6 +73,9 @@ class ConfigError(ValueError):
         self.key = key
         self.source = source
         self.expected = expected
+
+
+_E = TypeVar("_E", bound=ConfigError)
 
 
 class ConfigWarning(UserWarning):
@@ -308,16 +311,15 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         ) from None
 
 
-def _unknown_key(key: str, source: str) -> ConfigError:
-    names = _field_names()
-    close = difflib.get_close_matches(key, names, n=1)
+def unknown_key(key: str, valid: Sequence[str], source: str, error_type: type[_E]) -> _E:
+    """The error for a key that is not among `valid`, suggesting the closest one."""
+    close = difflib.get_close_matches(key, valid, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    expected = "one of " + ", ".join(names)
-    return ConfigError(
-        f"{source}: unknown key '{key}'{hint} Valid keys: {', '.join(names)}",
+    return error_type(
+        f"{source}: unknown key '{key}'{hint} Valid keys: {', '.join(valid)}",
         key=key,
         source=source,
-        expected=expected,
+        expected="one of " + ", ".join(valid),
     )
 
 
@@ -329,7 +331,7 @@ def _file_layer(path: Path, home: Path) -> list[tuple[str, object, str]]:
     applied: list[tuple[str, object, str]] = []
     for key, raw in table.items():
         if key not in Settings.model_fields:
-            raise _unknown_key(key, origin.source)
+            raise unknown_key(key, _field_names(), origin.source, ConfigError)
         applied.append((key, _validate(key, raw, origin), origin.source))
     return applied
 
@@ -362,7 +364,7 @@ def _cli_layer(cli: Mapping[str, object], cwd: Path, home: Path) -> list[tuple[s
         if raw is None:
             continue
         if key not in Settings.model_fields:
-            raise _unknown_key(key, CLI_SOURCE)
+            raise unknown_key(key, _field_names(), CLI_SOURCE, ConfigError)
         applied.append((key, _validate(key, raw, origin), CLI_SOURCE))
     return applied
 

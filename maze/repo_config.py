@@ -11,7 +11,6 @@ The caller fetches the file; this module only parses its text. Example::
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from typing import Annotated, Any, Final
@@ -19,6 +18,8 @@ from typing import Annotated, Any, Final
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError
 from pydantic_core import ErrorDetails
+
+from maze.config import ConfigError, unknown_key
 
 __all__ = [
     "REPO_CONFIG_PATH",
@@ -34,14 +35,8 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _MAX_SHOWN_CHARS: Final = 200
 
 
-class RepoConfigError(ValueError):
+class RepoConfigError(ConfigError):
     """A repository configuration Maze cannot use; `str()` is a complete, user-facing message."""
-
-    def __init__(self, message: str, *, key: str, source: str, expected: str) -> None:
-        super().__init__(message)
-        self.key = key
-        self.source = source
-        self.expected = expected
 
 
 def _gitignore_pattern(pattern: str) -> str:
@@ -119,15 +114,7 @@ def _error_from(detail: ErrorDetails, source: str) -> RepoConfigError:
         valid = _valid_keys(loc[:-1])
         prefix = _dotted(loc[:-1])
         qualified = [f"{prefix}.{name}" if prefix else name for name in valid]
-        close = difflib.get_close_matches(key, qualified, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        expected = "one of " + ", ".join(qualified)
-        return RepoConfigError(
-            f"{source}: unknown key '{key}'{hint} Valid keys: {', '.join(qualified)}",
-            key=key,
-            source=source,
-            expected=expected,
-        )
+        return unknown_key(key, qualified, source, RepoConfigError)
     generic = re.sub(r"\[\d+\]$", "[]", key)
     expected = _EXPECTED.get(key) or _EXPECTED.get(generic) or detail["msg"]
     return RepoConfigError(

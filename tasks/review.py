@@ -98,24 +98,6 @@ async def _changed_files(
     return files, patches
 
 
-def _proven(result: FindingResult) -> ProvenSuggestion | None:
-    if not result.proven or result.candidate is None or result.verdict is None or result.fingerprint is None:
-        return None
-    candidate = result.candidate
-    return ProvenSuggestion(
-        path=candidate.path,
-        start_line=candidate.start_line,
-        end_line=candidate.end_line,
-        replacement=candidate.replacement,
-        rule=result.rule,
-        tool=result.tool,
-        message=result.message,
-        description=candidate.description,
-        checks=result.verdict.checks,
-        fingerprint=result.fingerprint,
-    )
-
-
 def _draft(
     request: ReviewRequest,
     results: list[FindingResult],
@@ -128,7 +110,7 @@ def _draft(
     open_findings: list[OpenFinding] = []
     seen: set[str] = set()
     for result in results:
-        proven = _proven(result)
+        proven = result.proven_suggestion()
         if proven is None:
             open_findings.append(
                 OpenFinding(result.path, result.line, result.rule, result.tool, result.message)

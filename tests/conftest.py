@@ -6,13 +6,12 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine, text
+
+from bot.emulator.keys import AppKeyPair, generate_app_key
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -43,24 +42,9 @@ def _need(service: str, url: str, default_port: int) -> None:
     pytest.skip(message)
 
 
-@dataclass(frozen=True)
-class AppKey:
-    private_pem: str
-    public_pem: str
-
-
 @pytest.fixture(scope="session")
-def app_key() -> AppKey:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return AppKey(private, public)
+def app_key() -> AppKeyPair:
+    return generate_app_key()
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,6 @@ import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.emulator import (
     EmulatorServer,
@@ -30,6 +28,7 @@ from bot.emulator import (
     webhook_request,
 )
 from bot.emulator.diffing import diff_file, diff_trees
+from bot.emulator.keys import generate_app_key
 from bot.webhooks.signature import verify
 
 APP_ID = 4242
@@ -48,24 +47,10 @@ class Keys:
     wrong_private_pem: str
 
 
-def _pem_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 @pytest.fixture(scope="module")
 def keys() -> Keys:
-    private, public = _pem_pair()
-    wrong_private, _ = _pem_pair()
-    return Keys(private, public, wrong_private)
+    pair = generate_app_key()
+    return Keys(pair.private_pem, pair.public_pem, generate_app_key().private_pem)
 
 
 def _head_lines() -> list[str]:
