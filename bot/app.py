@@ -11,6 +11,7 @@ from gidgethub.sansio import Event
 
 from bot.webhooks.claims import DeliveryClaims
 from bot.webhooks.context import HandlerContext
+from bot.webhooks.own_events import caused_by_app
 from bot.webhooks.payload import PayloadError, UnsupportedMediaType, decode_body, installation_id
 from bot.webhooks.routing import build_router
 from bot.webhooks.signature import SIGNATURE_HEADER, verify
@@ -31,6 +32,8 @@ class Intake:
     router: Router
     claims: DeliveryClaims
     enqueuer: Enqueuer
+    app_id: int | None
+    bot_login: str | None
 
 
 INTAKE = web.AppKey("intake", Intake)
@@ -70,37 +73,55 @@ async def receive_webhook(request: web.Request) -> web.Response:
         return _answer(200, "ignored", delivery_id)
     if installation_id(data) is None:
         return _reject(400, "payload has no installation id", delivery_id)
+    if caused_by_app(data, app_id=intake.app_id, bot_login=intake.bot_login):
+        log.info("webhook ignored (caused by this app): delivery=%s event=%s", delivery_id, event_name)
+        return _answer(200, "ignored", delivery_id, reason="caused by this app")
     if not await intake.claims.claim(delivery_id):
         log.info("webhook duplicate: delivery=%s event=%s", delivery_id, event_name)
         return _answer(200, "duplicate", delivery_id)
-    context = HandlerContext(intake.enqueuer)
+    context = HandlerContext(intake.enqueuer, intake.claims)
     try:
         await intake.router.dispatch(event, context)
     except (KeyError, TypeError, ValueError) as error:
-        await intake.claims.release(delivery_id)
+        await _undo(intake, context, delivery_id)
         return _reject(400, f"payload lacks a field the event needs: {error}", delivery_id)
     except Exception:
-        await intake.claims.release(delivery_id)
+        await _undo(intake, context, delivery_id)
         log.exception("webhook not enqueued: delivery=%s event=%s", delivery_id, event_name)
         return _answer(503, "unavailable", delivery_id, reason="could not enqueue; redeliver later")
     if not context.enqueued:
-        return _answer(200, "ignored", delivery_id)
+        outcome = "duplicate" if context.duplicates else "ignored"
+        log.info("webhook %s: delivery=%s event=%s %s", outcome, delivery_id, event_name, context.duplicates)
+        return _answer(200, outcome, delivery_id)
     log.info("webhook accepted: delivery=%s event=%s enqueued=%s", delivery_id, event_name, context.enqueued)
     return _answer(202, "accepted", delivery_id, enqueued=context.enqueued)
+
+
+async def _undo(intake: Intake, context: HandlerContext, delivery_id: str) -> None:
+    """Forget the claims of a delivery whose work was not enqueued, so a redelivery is accepted."""
+    await context.release_claims()
+    await intake.claims.release(delivery_id)
 
 
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(*, webhook_secret: str | None, claims: DeliveryClaims, enqueuer: Enqueuer) -> web.Application:
+def create_app(
+    *,
+    webhook_secret: str | None,
+    claims: DeliveryClaims,
+    enqueuer: Enqueuer,
+    app_id: int | None = None,
+    bot_login: str | None = None,
+) -> web.Application:
     """The web app; it owns `claims` and `enqueuer` and closes them on cleanup."""
     if not webhook_secret:
         raise MissingWebhookSecret(
             "refusing to start: no webhook secret (set MAZE_WEBHOOK_SECRET or webhook_secret in maze.toml)"
         )
     app = web.Application(client_max_size=MAX_WEBHOOK_BYTES)
-    app[INTAKE] = Intake(webhook_secret.encode("utf-8"), build_router(), claims, enqueuer)
+    app[INTAKE] = Intake(webhook_secret.encode("utf-8"), build_router(), claims, enqueuer, app_id, bot_login)
     app.router.add_post("/webhook", receive_webhook)
     app.router.add_get("/healthz", healthz)
 

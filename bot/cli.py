@@ -90,7 +90,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     claims: DeliveryClaims = (
         RedisClaims(settings.redis_url, settings.redis_prefix) if settings.redis_url else MemoryClaims()
     )
-    app = create_app(webhook_secret=secret, claims=claims, enqueuer=build_enqueuer(settings))
+    app = create_app(
+        webhook_secret=secret,
+        claims=claims,
+        enqueuer=build_enqueuer(settings),
+        app_id=settings.github_app_id,
+        bot_login=f"{settings.github_app_slug}[bot]" if settings.github_app_slug else None,
+    )
     web.run_app(app, host=settings.host, port=settings.port, print=click.echo)
 
 

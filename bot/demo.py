@@ -94,9 +94,15 @@ def _comment_view(comment: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _start_bot(
-    settings: Settings, secret: str, enqueuer: InProcessEnqueuer
+    settings: Settings, secret: str, enqueuer: InProcessEnqueuer, bot_login: str
 ) -> tuple[web.AppRunner, str]:
-    app = create_app(webhook_secret=secret, claims=MemoryClaims(), enqueuer=enqueuer)
+    app = create_app(
+        webhook_secret=secret,
+        claims=MemoryClaims(),
+        enqueuer=enqueuer,
+        app_id=settings.github_app_id,
+        bot_login=bot_login,
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, 0)
@@ -129,7 +135,7 @@ async def run_demo(database_path: Path) -> DemoResult:
     )
     await asyncio.to_thread(schema.upgrade, settings.database_url)
     enqueuer = InProcessEnqueuer(settings)
-    bot, bot_url = await _start_bot(settings, secret, enqueuer)
+    bot, bot_url = await _start_bot(settings, secret, enqueuer, state.bot_login)
     try:
         payload = pull_request_event(state, DEMO_REPOSITORY, int(pull["number"]), "opened")
         async with aiohttp.ClientSession() as session:

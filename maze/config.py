@@ -58,6 +58,7 @@ _REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
 _PEM_PRIVATE_KEY = re.compile(
     r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----.+?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----", re.DOTALL
 )
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{64,}")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
@@ -113,6 +114,12 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _app_slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError("not an app slug")
+    return value
+
+
 def _log_level(value: str) -> str:
     level = value.strip().upper()
     if level not in _LOG_LEVELS:
@@ -156,6 +163,7 @@ class Settings(BaseModel):
     github_app_id: Annotated[int, BeforeValidator(_reject_bool), Field(gt=0)] | None = None
     github_private_key: Annotated[SecretStr, AfterValidator(_pem_private_key)] | None = None
     github_api_url: Annotated[str, AfterValidator(_http_url)] = "https://api.github.com"
+    github_app_slug: Annotated[str, AfterValidator(_app_slug)] | None = None
     host: Annotated[str, AfterValidator(_not_blank)] = "127.0.0.1"
     port: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0, le=65535)] = 8080
     log_level: Annotated[str, AfterValidator(_log_level)] = "INFO"
@@ -180,6 +188,7 @@ _EXPECTED: Final[Mapping[str, str]] = {
         " or the path of a file holding one"
     ),
     "github_api_url": "an http:// or https:// URL",
+    "github_app_slug": "the app's URL name, whose bot user is '<slug>[bot]': lower-case letters, digits, '-'",
     "host": "a non-empty host name or IP address",
     "port": "an integer between 0 and 65535",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR (any case)",

@@ -6,14 +6,15 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-import aiohttp
-from gidgethub import HTTPException
+from gidgethub import GitHubBroken, HTTPException
 from sqlalchemy.orm import Session
 
+from bot.github.api import GitHubUnavailable
 from bot.github.client import JSON, GitHubClient
 from maze.analysis import ChangedFile, FindingResult, analyse_file, is_python
 from maze.config import Settings
 from maze.diff import FilePatch, parse_patch
+from maze.installations import is_suspended
 from maze.repo_config import REPO_CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from maze.review import (
     OpenFinding,
@@ -39,10 +40,12 @@ from tasks import runtime
 
 log = logging.getLogger(__name__)
 
+POST_ATTEMPTS = 8
+
 
 @dataclass(frozen=True)
 class Outcome:
-    run_id: int
+    run_id: int | None
     stage: RunStage
     review_id: int | None = None
 
@@ -129,107 +132,100 @@ def _draft(
     )
 
 
+def _marked(reviews: list[JSON], marker: str) -> JSON | None:
+    return next((review for review in reviews if marker in str(review.get("body") or "")), None)
+
+
 async def _post(client: GitHubClient, request: ReviewRequest, draft: ReviewDraft) -> tuple[int, list[JSON]]:
-    """Create the review, or update the one a previous attempt already created (found by its marker)."""
+    """Create the review, or update the one an earlier attempt created (found by its hidden marker).
+
+    A create that fails in transit may still have reached GitHub, so every retry looks for the marker first.
+    """
     marker = review_marker(request.pr_number, request.head_sha)
-    existing = next(
-        (
-            review
-            for review in await client.reviews(request.repository, request.pr_number)
-            if marker in str(review.get("body") or "")
-        ),
-        None,
-    )
-    if existing is not None:
-        review = await client.update_review(
-            request.repository, request.pr_number, int(existing["id"]), body=draft.body
-        )
-    else:
-        review = await client.create_review(
-            request.repository,
-            request.pr_number,
-            commit_id=request.head_sha,
-            body=draft.body,
-            comments=draft.api_comments,
-        )
+    for attempt in range(1, POST_ATTEMPTS + 1):
+        existing = _marked(await client.reviews(request.repository, request.pr_number), marker)
+        try:
+            if existing is not None:
+                review = await client.update_review(
+                    request.repository, request.pr_number, int(existing["id"]), body=draft.body
+                )
+            else:
+                review = await client.create_review(
+                    request.repository,
+                    request.pr_number,
+                    commit_id=request.head_sha,
+                    body=draft.body,
+                    comments=draft.api_comments,
+                )
+            break
+        except (GitHubUnavailable, GitHubBroken) as error:
+            if attempt == POST_ATTEMPTS:
+                raise
+            log.warning(
+                "posting the review of %s#%s failed (%s); checking for it before attempt %d",
+                request.repository,
+                request.pr_number,
+                describe_error(error),
+                attempt + 1,
+            )
+            await client.back_off(attempt)
     review_id = int(review["id"])
     return review_id, await client.review_comments(request.repository, request.pr_number, review_id)
 
 
-async def review_pull_request(settings: Settings, request: ReviewRequest) -> Outcome:
-    """Run the whole review of `request`; safe to call twice for the same head SHA."""
-    url = settings.database_url
-    async with aiohttp.ClientSession() as http:
-        client = GitHubClient(
-            http, runtime.app_auth(), request.installation_id, base_url=settings.github_api_url
+def _begin(request: ReviewRequest, url: str, repo: JSON) -> tuple[int, RunStage]:
+    """Record the delivery and get or create the run; final runs and suspended installations stop here."""
+    with session_scope(url) as session:
+        record_delivery(session, request)
+        ensure_repository(
+            session,
+            request,
+            account_login=str(repo["owner"]["login"]),
+            default_branch=str(repo["default_branch"]),
         )
-        repo = await client.repository(request.repository)
-        with session_scope(url) as session:
-            record_delivery(session, request)
-            ensure_repository(
-                session,
-                request,
-                account_login=str(repo["owner"]["login"]),
-                default_branch=str(repo["default_branch"]),
-            )
-            run = get_or_create_run(session, request)
-            if run.stage.is_final:
-                log.info(
-                    "run %s for %s#%s@%s is already %s",
-                    run.id,
-                    request.repository,
-                    request.pr_number,
-                    request.head_sha[:12],
-                    run.stage,
-                )
-                return Outcome(run.id, run.stage)
-            run.attempts += 1
-            set_stage(session, run, RunStage.FINDING)
-            run_id = run.id
-        try:
-            return await _review(client, settings, request, run_id, str(repo["default_branch"]))
-        except Exception as error:
-            with session_scope(url) as session:
-                run = _load_run(session, run_id)
-                set_stage(
-                    session, run, RunStage.FAILED, error=f"failed while {run.stage}: {describe_error(error)}"
-                )
-            raise
+        run = get_or_create_run(session, request)
+        if run.stage.is_final:
+            return run.id, run.stage
+        run.attempts += 1
+        set_stage(session, run, RunStage.FINDING)
+        return run.id, run.stage
 
 
-async def _review(
-    client: GitHubClient, settings: Settings, request: ReviewRequest, run_id: int, default_branch: str
-) -> Outcome:
-    url = settings.database_url
-    pull = await client.pull_request(request.repository, request.pr_number)
-    if str(pull["head"]["sha"]) != request.head_sha or pull.get("state") != "open":
-        stage = RunStage.SUPERSEDED if pull.get("state") == "open" else RunStage.SKIPPED
-        with session_scope(url) as session:
-            set_stage(session, _load_run(session, run_id), stage)
-        return Outcome(run_id, stage)
-    config, notes = await _repo_config(client, request.repository, default_branch)
-    files, patches = await _changed_files(client, request, config)
-    results = await asyncio.to_thread(
-        lambda: [
-            r
-            for f in files
-            for r in analyse_file(f, run_ruff=config.allows("ruff"), run_syntax=config.allows("syntax"))
-        ]
-    )
+def _suspended(url: str, installation_id: int) -> bool:
+    with session_scope(url) as session:
+        return is_suspended(session, installation_id)
+
+
+def _finish(url: str, run_id: int, stage: RunStage, *, error: str | None = None, **summary: object) -> None:
+    with session_scope(url) as session:
+        run = _load_run(session, run_id)
+        if summary:
+            run.summary = dict(summary)
+        if error is not None:
+            error = f"failed while {run.stage}: {error}"
+        set_stage(session, run, stage, error=error)
+
+
+def _store(
+    url: str, request: ReviewRequest, run_id: int, results: list[FindingResult]
+) -> tuple[dict[str, int], set[str]]:
     with session_scope(url) as session:
         run = _load_run(session, run_id)
         set_stage(session, run, RunStage.VALIDATING)
         suggestion_ids = {fp: s.id for fp, s in store_results(session, run, results).items()}
         already = posted_fingerprints(session, request.repository_id, request.pr_number, excluding_run=run_id)
         set_stage(session, run, RunStage.POSTING)
-    draft = _draft(request, results, patches, config, notes, already)
-    if not draft.comments and not results and not notes:
-        with session_scope(url) as session:
-            run = _load_run(session, run_id)
-            run.summary = {"files": len(files), "findings": 0, "posted": 0}
-            set_stage(session, run, RunStage.DONE)
-        return Outcome(run_id, RunStage.DONE)
-    review_id, comments = await _post(client, request, draft)
+        return suggestion_ids, already
+
+
+def _record_post(
+    url: str,
+    request: ReviewRequest,
+    run_id: int,
+    review_id: int,
+    comments: list[JSON],
+    suggestion_ids: dict[str, int],
+) -> None:
     with session_scope(url) as session:
         run = _load_run(session, run_id)
         rows: list[tuple[Suggestion | None, int, str, int]] = []
@@ -248,11 +244,81 @@ async def _review(
             marker=review_marker(request.pr_number, request.head_sha),
             comments=rows,
         )
-        run.summary = {"files": len(files), "findings": len(results), "posted": len(draft.comments)}
-        set_stage(session, run, RunStage.DONE)
+
+
+async def review_pull_request(settings: Settings, request: ReviewRequest) -> Outcome:
+    """Run the whole review of `request`; safe to call twice for the same head SHA.
+
+    Database work runs on worker threads so that the shared event loop keeps serving other reviews.
+    """
+    url = settings.database_url
+    if await asyncio.to_thread(_suspended, url, request.installation_id):
+        log.info(
+            "review of %s#%s skipped: installation %s is suspended",
+            request.repository,
+            request.pr_number,
+            request.installation_id,
+        )
+        return Outcome(None, RunStage.SKIPPED)
+    client = GitHubClient(await runtime.current().github(), request.installation_id)
+    repo = await client.repository(request.repository)
+    run_id, stage = await asyncio.to_thread(_begin, request, url, repo)
+    if stage is not RunStage.FINDING:
+        log.info(
+            "run %s for %s#%s@%s is %s",
+            run_id,
+            request.repository,
+            request.pr_number,
+            request.head_sha[:12],
+            stage,
+        )
+        return Outcome(run_id, stage)
+    try:
+        return await _review(client, url, request, run_id, str(repo["default_branch"]))
+    except Exception as error:
+        await asyncio.to_thread(_finish, url, run_id, RunStage.FAILED, error=describe_error(error))
+        raise
+
+
+async def _review(
+    client: GitHubClient, url: str, request: ReviewRequest, run_id: int, default_branch: str
+) -> Outcome:
+    pull = await client.pull_request(request.repository, request.pr_number)
+    if str(pull["head"]["sha"]) != request.head_sha or pull.get("state") != "open":
+        stage = RunStage.SUPERSEDED if pull.get("state") == "open" else RunStage.SKIPPED
+        await asyncio.to_thread(_finish, url, run_id, stage)
+        return Outcome(run_id, stage)
+    config, notes = await _repo_config(client, request.repository, default_branch)
+    files, patches = await _changed_files(client, request, config)
+    results = await asyncio.to_thread(
+        lambda: [
+            result
+            for changed in files
+            for result in analyse_file(
+                changed, run_ruff=config.allows("ruff"), run_syntax=config.allows("syntax")
+            )
+        ]
+    )
+    suggestion_ids, already = await asyncio.to_thread(_store, url, request, run_id, results)
+    draft = _draft(request, results, patches, config, notes, already)
+    if not draft.comments and not results and not notes:
+        await asyncio.to_thread(_finish, url, run_id, RunStage.DONE, files=len(files), findings=0, posted=0)
+        return Outcome(run_id, RunStage.DONE)
+    review_id, comments = await _post(client, request, draft)
+    await asyncio.to_thread(_record_post, url, request, run_id, review_id, comments, suggestion_ids)
+    await asyncio.to_thread(
+        _finish,
+        url,
+        run_id,
+        RunStage.DONE,
+        files=len(files),
+        findings=len(results),
+        posted=len(draft.comments),
+    )
     return Outcome(run_id, RunStage.DONE, review_id)
 
 
 def run_review(request: ReviewRequest) -> Outcome:
-    """Synchronous entry for a worker thread or a Celery task: one event loop for the whole review."""
-    return asyncio.run(review_pull_request(runtime.settings(), request))
+    """Synchronous entry for a worker thread or a Celery task: runs on the process's event loop."""
+    process = runtime.current()
+    return process.run(review_pull_request(process.settings, request))

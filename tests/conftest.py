@@ -58,9 +58,9 @@ def postgres_url() -> Iterator[str]:
     try:
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        from maze.store.db import engine_for
+        from maze.store.db import dispose_engines
 
-        engine_for.cache_clear()
+        dispose_engines()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -65,27 +65,149 @@ def example_payload(
     return payload
 
 
-def pull_request_event(state: EmulatorState, full_name: str, number: int, action: str) -> dict[str, Any]:
-    """A `pull_request` webhook payload with `action` about the emulated pull request."""
-    pull = state.pull_request(full_name, number)
+def _about_repository(state: EmulatorState, payload: dict[str, Any], full_name: str) -> None:
+    """Swap in the emulated repository, its installation and (for an organization) the organization."""
     repository = state.repository(full_name)
-    owner_is_org = repository["owner"]["type"] == "Organization"
-    payload = example_payload("pull_request", action, organization=owner_is_org)
     installation_id = state.installation_of(full_name)
-    payload["number"] = number
-    payload["pull_request"] = pull
     payload["repository"] = repository
     payload["installation"] = {
         "id": installation_id,
         "node_id": node_id("IntegrationInstallation", installation_id),
     }
-    payload["sender"] = pull["user"]
-    if owner_is_org:
+    if repository["owner"]["type"] == "Organization":
         payload["organization"] = state.organization(repository["owner"]["login"])
+    else:
+        payload.pop("organization", None)
+
+
+def _repository_example(state: EmulatorState, event: str, action: str, full_name: str) -> dict[str, Any]:
+    owner_is_org = state.repository(full_name)["owner"]["type"] == "Organization"
+    payload = example_payload(event, action, organization=owner_is_org)
+    payload["action"] = action
+    _about_repository(state, payload, full_name)
+    return payload
+
+
+def pull_request_event(state: EmulatorState, full_name: str, number: int, action: str) -> dict[str, Any]:
+    """A `pull_request` webhook payload with `action` about the emulated pull request."""
+    pull = state.pull_request(full_name, number)
+    payload = _repository_example(state, "pull_request", action, full_name)
+    payload["number"] = number
+    payload["pull_request"] = pull
+    payload["sender"] = pull["user"]
     if action == "synchronize":
         history = state.head_history(full_name, number)
         payload["before"] = history[-2] if len(history) > 1 else history[-1]
         payload["after"] = history[-1]
+    return payload
+
+
+def issue_comment_event(
+    state: EmulatorState,
+    full_name: str,
+    number: int,
+    comment_id: int,
+    action: str = "created",
+    *,
+    previous_body: str | None = None,
+) -> dict[str, Any]:
+    """An `issue_comment` webhook payload about comment `comment_id` on pull request `number`.
+
+    Built from GitHub's `issue_comment.created` example (every action uses it as the template), whose
+    issue is not a pull request: the emulated issue carries `issue.pull_request`, which GitHub adds when
+    the issue is a pull request, so the payload is derived, not a verbatim example. For "edited",
+    `previous_body` fills `changes.body.from`. Build a "deleted" payload before deleting the comment.
+    """
+    comment = state.issue_comment(full_name, comment_id)
+    payload = _repository_example(state, "issue_comment", "created", full_name)
+    payload["action"] = action
+    payload["issue"] = state.issue(full_name, number)
+    payload["comment"] = comment
+    payload["sender"] = comment["user"]
+    if action == "edited":
+        payload["changes"] = {"body": {"from": previous_body or ""}}
+    return payload
+
+
+def review_comment_event(
+    state: EmulatorState,
+    full_name: str,
+    number: int,
+    comment_id: int,
+    action: str = "created",
+    *,
+    previous_body: str | None = None,
+) -> dict[str, Any]:
+    """A `pull_request_review_comment` webhook payload about review comment `comment_id`.
+
+    The comment (with `path`, `line`, `side`, `diff_hunk`, `commit_id`) and the pull request are the
+    emulated ones; the rest is GitHub's example for the action. For "edited", `previous_body` fills
+    `changes.body.from`.
+    """
+    comment = state.review_comment(full_name, comment_id)
+    payload = _repository_example(state, "pull_request_review_comment", action, full_name)
+    payload["comment"] = comment
+    payload["pull_request"] = state.pull_request(full_name, number)
+    payload["sender"] = comment["user"]
+    if action == "edited":
+        payload["changes"] = {"body": {"from": previous_body or ""}}
+    return payload
+
+
+def review_thread_event(
+    state: EmulatorState,
+    full_name: str,
+    number: int,
+    comment_id: int,
+    action: str = "resolved",
+    *,
+    sender_login: str = "octocat",
+) -> dict[str, Any]:
+    """A `pull_request_review_thread` webhook ("resolved" or "unresolved") about the thread of top-level
+    review comment `comment_id`, sent by `sender_login` (who resolved it)."""
+    payload = _repository_example(state, "pull_request_review_thread", action, full_name)
+    payload["thread"] = state.review_thread(full_name, comment_id)
+    payload["pull_request"] = state.pull_request(full_name, number)
+    payload["sender"] = state.user(sender_login)
+    return payload
+
+
+def installation_event(
+    state: EmulatorState, installation_id: int, action: str, *, sender_login: str = "octocat"
+) -> dict[str, Any]:
+    """An `installation` webhook ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted")
+    from GitHub's example for the action, with the emulated installation and its repositories.
+
+    Build a "deleted" payload before `state.delete_installation`.
+    """
+    payload = example_payload("installation", action)
+    payload["installation"] = state.installation(installation_id)
+    if "repositories" in payload:
+        names = [repo["full_name"] for repo in state.installation_repositories(installation_id)]
+        payload["repositories"] = state.repository_stubs(names)
+    payload["requester"] = None
+    payload["sender"] = state.user(sender_login)
+    return payload
+
+
+def installation_repositories_event(
+    state: EmulatorState,
+    installation_id: int,
+    action: str,
+    repositories: list[str],
+    *,
+    sender_login: str = "octocat",
+) -> dict[str, Any]:
+    """An `installation_repositories` webhook: `repositories` (full names) were "added" or "removed"."""
+    payload = example_payload("installation_repositories", action)
+    installation = state.installation(installation_id)
+    stubs = state.repository_stubs(repositories)
+    payload["installation"] = installation
+    payload["repository_selection"] = installation["repository_selection"]
+    payload["repositories_added"] = stubs if action == "added" else []
+    payload["repositories_removed"] = stubs if action == "removed" else []
+    payload["requester"] = None
+    payload["sender"] = state.user(sender_login)
     return payload
 
 

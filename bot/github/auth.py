@@ -1,25 +1,17 @@
-"""GitHub App authentication: app JWTs and installation tokens cached until shortly before expiry."""
+"""GitHub App authentication: the app's JWT, and installation tokens minted once, shared until near expiry."""
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
+import logging
+from collections import Counter
 from datetime import datetime
 
 from gidgethub.abc import GitHubAPI
-from gidgethub.apps import get_installation_access_token, get_jwt
+from gidgethub.apps import get_jwt
 
-EXPIRY_MARGIN_SECONDS = 300.0
+from bot.github.tokens import InstallationToken, TokenStore
 
-
-@dataclass(frozen=True)
-class InstallationToken:
-    token: str
-    expires_at: float
-
-    def fresh(self, now: float) -> bool:
-        return now < self.expires_at - EXPIRY_MARGIN_SECONDS
+log = logging.getLogger("maze.github")
 
 
 def _parse_expiry(value: str) -> float:
@@ -27,33 +19,42 @@ def _parse_expiry(value: str) -> float:
 
 
 class AppAuth:
-    """Mints installation tokens from the app's key and keeps them in memory until near expiry.
+    """The app's credentials. Tokens are minted inside workers from the installation id and never logged."""
 
-    Shared by the threads of a process, each running its own event loop, so no asyncio primitives here.
-    """
-
-    def __init__(self, app_id: int, private_key: str) -> None:
+    def __init__(self, app_id: int, private_key: str, store: TokenStore) -> None:
         self._app_id = app_id
         self._private_key = private_key
-        self._tokens: dict[int, InstallationToken] = {}
-        self._guard = threading.Lock()
+        self._store = store
+        self.minted: Counter[int] = Counter()
+
+    @property
+    def app_id(self) -> int:
+        return self._app_id
 
     def app_jwt(self) -> str:
+        """RS256, `iat` 60 s in the past, `exp` 10 minutes after `iat`, `iss` the app id."""
         return get_jwt(app_id=str(self._app_id), private_key=self._private_key)
 
-    async def installation_token(self, gh: GitHubAPI, installation_id: int) -> str:
-        with self._guard:
-            cached = self._tokens.get(installation_id)
-        if cached is not None and cached.fresh(time.time()):
+    async def installation_token(self, app_api: GitHubAPI, installation_id: int, *, now: float) -> str:
+        cached = await self._store.get(installation_id)
+        if cached is not None and cached.fresh(now):
             return cached.token
-        answer = await get_installation_access_token(
-            gh, installation_id=str(installation_id), app_id=str(self._app_id), private_key=self._private_key
-        )
-        token = InstallationToken(str(answer["token"]), _parse_expiry(str(answer["expires_at"])))
-        with self._guard:
-            self._tokens[installation_id] = token
-        return token.token
+        async with self._store.minting(installation_id):
+            cached = await self._store.get(installation_id)
+            if cached is not None and cached.fresh(now):
+                return cached.token
+            answer = await app_api.post(
+                f"/app/installations/{installation_id}/access_tokens", data=b"", jwt=self.app_jwt()
+            )
+            token = InstallationToken(str(answer["token"]), _parse_expiry(str(answer["expires_at"])))
+            await self._store.put(installation_id, token)
+            self.minted[installation_id] += 1
+            log.info(
+                "installation token minted: installation=%s expires_at=%s",
+                installation_id,
+                answer["expires_at"],
+            )
+            return token.token
 
-    def forget(self, installation_id: int) -> None:
-        with self._guard:
-            self._tokens.pop(installation_id, None)
+    async def forget(self, installation_id: int) -> None:
+        await self._store.forget(installation_id)

@@ -1,85 +1,121 @@
-"""An installation-scoped GitHub client for the calls the review pipeline makes."""
+"""An installation-scoped GitHub client for the calls Maze makes."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from typing import Any, cast
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
-import aiohttp
 from gidgethub import BadRequest
-from gidgethub.aiohttp import GitHubAPI
 
-from bot.github.auth import AppAuth
+from bot.github.api import MazeGitHubAPI
+from bot.github.connection import GitHubConnection
 
-USER_AGENT = "maze-review-bot"
+log = logging.getLogger("maze.github")
+
 JSON = dict[str, Any]
+T = TypeVar("T")
+
+
+class GitHubAuthError(PermissionError):
+    """GitHub refused the installation's credentials even after a fresh token was minted."""
 
 
 class GitHubClient:
-    """Calls on behalf of one installation; the token is minted (or reused) on first use."""
+    """Calls on behalf of one installation. A 401 drops the token, mints a new one and retries once."""
 
-    def __init__(
-        self, session: aiohttp.ClientSession, auth: AppAuth, installation_id: int, *, base_url: str
-    ) -> None:
-        self._session = session
-        self._auth = auth
+    def __init__(self, connection: GitHubConnection, installation_id: int) -> None:
+        self._connection = connection
         self._installation_id = installation_id
-        self._base_url = base_url
-        self._gh: GitHubAPI | None = None
+        self._api: MazeGitHubAPI | None = None
 
-    async def _api(self) -> GitHubAPI:
-        if self._gh is None:
-            bare = GitHubAPI(self._session, USER_AGENT, base_url=self._base_url)
-            token = await self._auth.installation_token(bare, self._installation_id)
-            self._gh = GitHubAPI(self._session, USER_AGENT, oauth_token=token, base_url=self._base_url)
-        return self._gh
+    async def _call(self, operation: Callable[[MazeGitHubAPI], Awaitable[T]]) -> T:
+        for attempt in (1, 2):
+            if self._api is None:
+                self._api = await self._mint()
+            try:
+                return await operation(self._api)
+            except BadRequest as error:
+                if error.status_code != 401:
+                    raise
+                self._api = None
+                await self._connection.auth.forget(self._installation_id)
+                if attempt == 2:
+                    raise GitHubAuthError(
+                        f"installation {self._installation_id}: GitHub refused a freshly minted token "
+                        f"(401 {error}); the installation may be deleted or its token revoked"
+                    ) from error
+                log.warning("token refused (401): installation=%s; minting a new one", self._installation_id)
+        raise AssertionError("unreachable")
+
+    async def _mint(self) -> MazeGitHubAPI:
+        try:
+            return await self._connection.installation_api(self._installation_id)
+        except BadRequest as error:
+            if error.status_code == 404:
+                reason = "GitHub does not know this installation (the app was uninstalled)"
+            elif error.status_code == 403:
+                reason = f"GitHub refused a token (403 {error}); the installation may be suspended"
+            elif error.status_code == 401:
+                reason = f"GitHub refused the app's JWT (401 {error}); check the app id and private key"
+            else:
+                raise
+            raise GitHubAuthError(f"installation {self._installation_id}: {reason}") from error
+
+    async def back_off(self, attempt: int) -> None:
+        """Sleep as the retry policy says before repeating a failed step of `attempt`."""
+        await asyncio.sleep(self._connection.policy.backoff(attempt))
+
+    async def _item(self, url: str, url_vars: dict[str, str] | None = None) -> JSON:
+        return cast(JSON, await self._call(lambda gh: gh.getitem(url, url_vars or {})))
+
+    async def _items(self, url: str, *, key: str | None = None) -> list[JSON]:
+        async def collect(gh: MazeGitHubAPI) -> list[JSON]:
+            return [cast(JSON, item) async for item in gh.getiter(url, iterable_key=key)]
+
+        return await self._call(collect)
 
     async def repository(self, full_name: str) -> JSON:
-        return cast(JSON, await (await self._api()).getitem(f"/repos/{full_name}"))
+        return await self._item(f"/repos/{full_name}")
+
+    async def installation_repositories(self) -> list[JSON]:
+        return await self._items("/installation/repositories?per_page=100", key="repositories")
 
     async def pull_request(self, full_name: str, number: int) -> JSON:
-        return cast(JSON, await (await self._api()).getitem(f"/repos/{full_name}/pulls/{number}"))
+        return await self._item(f"/repos/{full_name}/pulls/{number}")
 
     async def pull_request_files(self, full_name: str, number: int) -> list[JSON]:
-        gh = await self._api()
-        return [
-            cast(JSON, item)
-            async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/files?per_page=100")
-        ]
+        return await self._items(f"/repos/{full_name}/pulls/{number}/files?per_page=100")
 
     async def file_content(self, full_name: str, path: str, ref: str) -> bytes | None:
         """The file's bytes at `ref`, or None when the path does not exist there."""
-        gh = await self._api()
         try:
-            item = await gh.getitem(f"/repos/{full_name}/contents/{path}{{?ref}}", {"ref": ref})
+            item = await self._item(f"/repos/{full_name}/contents/{path}{{?ref}}", {"ref": ref})
         except BadRequest as error:
             if error.status_code == 404:
                 return None
             raise
-        if not isinstance(item, dict) or item.get("type") != "file":
+        if item.get("type") != "file":
             return None
         return base64.b64decode(str(item.get("content", "")))
 
     async def reviews(self, full_name: str, number: int) -> list[JSON]:
-        gh = await self._api()
-        return [
-            cast(JSON, item)
-            async for item in gh.getiter(f"/repos/{full_name}/pulls/{number}/reviews?per_page=100")
-        ]
+        return await self._items(f"/repos/{full_name}/pulls/{number}/reviews?per_page=100")
 
     async def create_review(
         self, full_name: str, number: int, *, commit_id: str, body: str, comments: list[dict[str, object]]
     ) -> JSON:
         data = {"commit_id": commit_id, "body": body, "event": "COMMENT", "comments": comments}
-        return cast(
-            JSON, await (await self._api()).post(f"/repos/{full_name}/pulls/{number}/reviews", data=data)
-        )
+        url = f"/repos/{full_name}/pulls/{number}/reviews"
+        return cast(JSON, await self._call(lambda gh: gh.post(url, data=data)))
 
     async def update_review(self, full_name: str, number: int, review_id: int, *, body: str) -> JSON:
         url = f"/repos/{full_name}/pulls/{number}/reviews/{review_id}"
-        return cast(JSON, await (await self._api()).put(url, data={"body": body}))
+        return cast(JSON, await self._call(lambda gh: gh.put(url, data={"body": body})))
 
     async def review_comments(self, full_name: str, number: int, review_id: int) -> list[JSON]:
-        gh = await self._api()
-        url = f"/repos/{full_name}/pulls/{number}/reviews/{review_id}/comments?per_page=100"
-        return [cast(JSON, item) async for item in gh.getiter(url)]
+        return await self._items(
+            f"/repos/{full_name}/pulls/{number}/reviews/{review_id}/comments?per_page=100"
+        )

@@ -26,8 +26,9 @@ async def _enqueue_review(event: Event, context: HandlerContext) -> None:
         event=event.event,
         action=str(event.data.get("action")),
     )
-    await context.enqueuer.enqueue_review(request)
-    context.enqueued.append(f"review {request.repository}#{request.pr_number}@{request.head_sha[:12]}")
+    logical_key = f"logical:pull_request:{request.repository_id}:{request.pr_number}:{request.head_sha}"
+    description = f"review {request.repository}#{request.pr_number}@{request.head_sha[:12]}"
+    await context.enqueue_once(logical_key, request, description)
 
 
 for _action in REVIEW_ACTIONS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -18,9 +19,34 @@ def _enable_sqlite_foreign_keys(dbapi_connection: object, _record: object) -> No
     cursor.close()
 
 
-@lru_cache(maxsize=8)
+_engines: dict[str, Engine] = {}
+
+
+def _drop_inherited_connections() -> None:
+    """In a forked child, never reuse the parent's pooled connections (their sockets are shared)."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
 def engine_for(url: str) -> Engine:
     """The process-wide engine for `url`; SQLite files get their folder created and foreign keys on."""
+    engine = _engines.get(url)
+    if engine is None:
+        if not _engines:
+            os.register_at_fork(after_in_child=_drop_inherited_connections)
+        engine = _engines[url] = _create_engine(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (tests, and shutdown)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _session_factory.cache_clear()
+
+
+def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

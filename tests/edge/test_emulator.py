@@ -1,4 +1,7 @@
-"""The GitHub emulator answers like api.github.com: auth, pulls, files, contents, reviews, webhooks."""
+"""The GitHub emulator answers like api.github.com: auth, installations, pulls, files, contents, reviews.
+
+The world, key and client builders here are shared by the other `test_emulator_*` modules.
+"""
 
 from __future__ import annotations
 
@@ -47,10 +50,14 @@ class Keys:
     wrong_private_pem: str
 
 
-@pytest.fixture(scope="module")
-def keys() -> Keys:
+def new_keys() -> Keys:
     pair = generate_app_key()
     return Keys(pair.private_pem, pair.public_pem, generate_app_key().private_pem)
+
+
+@pytest.fixture(scope="module")
+def keys() -> Keys:
+    return new_keys()
 
 
 def _head_lines() -> list[str]:
@@ -69,9 +76,9 @@ class World:
     head_sha: str
 
 
-@pytest.fixture()
-def world(keys: Keys) -> World:
-    state = EmulatorState(app_id=APP_ID, app_public_key_pem=keys.public_pem)
+def make_world(keys: Keys, clock: Callable[[], float] = time.time) -> World:
+    """acme/widgets (private, pull request 1 from `feature`), zed/private-things and the public zed/open."""
+    state = EmulatorState(app_id=APP_ID, app_public_key_pem=keys.public_pem, clock=clock)
     installation = state.add_installation("acme")
     other = state.add_installation("zed", "User")
     files = {
@@ -89,6 +96,11 @@ def world(keys: Keys) -> World:
     )
     state.open_pull_request(REPO, head="feature", title="Improve calc", body="Please review")
     return World(state, installation, other, head)
+
+
+@pytest.fixture()
+def world(keys: Keys) -> World:
+    return make_world(keys)
 
 
 def app_jwt(
@@ -109,11 +121,12 @@ async def client(world: World, aiohttp_client: ClientFactory) -> Client:
     return await aiohttp_client(create_emulator_app(world.state))
 
 
+def bearer(keys: Keys) -> dict[str, str]:
+    return {"Authorization": f"Bearer {app_jwt(keys.private_pem)}"}
+
+
 async def mint(client: Client, keys: Keys, installation: int) -> str:
-    response = await client.post(
-        f"/app/installations/{installation}/access_tokens",
-        headers={"Authorization": f"Bearer {app_jwt(keys.private_pem)}"},
-    )
+    response = await client.post(f"/app/installations/{installation}/access_tokens", headers=bearer(keys))
     assert response.status == 201
     token: str = (await response.json())["token"]
     return token
@@ -223,6 +236,124 @@ async def test_another_installation_cannot_review_a_public_repository(
     assert response.status == 403
     assert (await response.json())["message"] == "Resource not accessible by integration"
     assert state.reviews("zed/open", 1) == []
+
+
+# ----- installations: listing, repositories, revocation, suspension, uninstall ---------------------
+
+
+async def test_app_lists_its_installations_page_by_page(client: Client, world: World, keys: Keys) -> None:
+    response = await client.get("/app/installations", params={"per_page": "1"}, headers=bearer(keys))
+    assert response.status == 200
+    [first] = await response.json()
+    assert first["id"] == world.installation and first["account"]["login"] == "acme"
+    assert first["app_id"] == APP_ID and first["suspended_at"] is None
+    assert 'rel="next"' in response.headers["Link"]
+    second = await client.get(
+        "/app/installations", params={"per_page": "1", "page": "2"}, headers=bearer(keys)
+    )
+    assert [entry["id"] for entry in await second.json()] == [world.other_installation]
+    token = await mint(client, keys, world.installation)
+    assert (await client.get("/app/installations", headers=auth(token))).status == 401
+
+
+async def test_installation_token_lists_its_repositories(client: Client, world: World, keys: Keys) -> None:
+    token = await mint(client, keys, world.other_installation)
+    response = await client.get("/installation/repositories", headers=auth(token))
+    assert response.status == 200
+    body = await response.json()
+    assert body["total_count"] == 2 and body["repository_selection"] == "all"
+    assert sorted(repo["full_name"] for repo in body["repositories"]) == ["zed/open", OTHER_REPO]
+    assert (await client.get("/installation/repositories", headers=bearer(keys))).status == 401
+
+
+async def test_revoking_a_token_makes_it_bad_credentials(client: Client, world: World, keys: Keys) -> None:
+    token = await mint(client, keys, world.installation)
+    other = await mint(client, keys, world.installation)
+    revoked = await client.delete("/installation/token", headers=auth(token))
+    assert revoked.status == 204 and await revoked.read() == b""
+    after = await client.get(f"/repos/{REPO}", headers=auth(token))
+    assert after.status == 401 and (await after.json())["message"] == "Bad credentials"
+    assert (await client.get(f"/repos/{REPO}", headers=auth(other))).status == 200
+    world.state.revoke_token(other)
+    assert (await client.get(f"/repos/{REPO}", headers=auth(other))).status == 401
+
+
+async def test_suspended_installation_gets_no_token_and_its_tokens_answer_403(
+    client: Client, world: World, keys: Keys
+) -> None:
+    token = await mint(client, keys, world.installation)
+    world.state.suspend_installation(world.installation)
+    refused = await client.post(
+        f"/app/installations/{world.installation}/access_tokens", headers=bearer(keys)
+    )
+    assert refused.status == 403
+    assert (await refused.json())["message"] == "This installation has been suspended"
+    existing = await client.get(f"/repos/{REPO}", headers=auth(token))
+    assert (
+        existing.status == 403
+        and (await existing.json())["message"] == "This installation has been suspended"
+    )
+    listed = await (await client.get(f"/app/installations/{world.installation}", headers=bearer(keys))).json()
+    assert listed["suspended_at"] is not None and listed["suspended_by"]["login"] == "octocat"
+    world.state.unsuspend_installation(world.installation)
+    assert (await client.get(f"/repos/{REPO}", headers=auth(token))).status == 200
+    assert world.state.tokens_minted == {world.installation: 1}
+
+
+async def test_deleted_installation_is_gone_and_its_tokens_are_bad_credentials(
+    client: Client, world: World, keys: Keys
+) -> None:
+    token = await mint(client, keys, world.installation)
+    world.state.delete_installation(world.installation)
+    gone = await client.get(f"/repos/{REPO}", headers=auth(token))
+    assert gone.status == 401 and (await gone.json())["message"] == "Bad credentials"
+    mint_again = await client.post(
+        f"/app/installations/{world.installation}/access_tokens", headers=bearer(keys)
+    )
+    assert mint_again.status == 404
+    assert (await client.get(f"/app/installations/{world.installation}", headers=bearer(keys))).status == 404
+    assert (await client.get(f"/repos/{REPO}/installation", headers=bearer(keys))).status == 404
+    assert world.state.installation_ids() == [world.other_installation]
+
+
+async def test_token_permissions_are_enforced(client: Client, world: World, keys: Keys) -> None:
+    url = f"/app/installations/{world.installation}/access_tokens"
+    too_much = await client.post(url, json={"permissions": {"administration": "write"}}, headers=bearer(keys))
+    assert too_much.status == 422
+    assert (await too_much.json())[
+        "message"
+    ] == "The permissions requested are not granted to this installation."
+    narrow = await client.post(url, json={"permissions": {"pull_requests": "read"}}, headers=bearer(keys))
+    token = (await narrow.json())["token"]
+    assert (await narrow.json())["permissions"] == {"metadata": "read", "pull_requests": "read"}
+    assert (await client.get(f"/repos/{REPO}", headers=auth(token))).status == 200
+    assert (await client.get(f"/repos/{REPO}/pulls/1", headers=auth(token))).status == 200
+    review = await post_review(client, token, {"event": "APPROVE"})
+    assert (
+        review.status == 403 and (await review.json())["message"] == "Resource not accessible by integration"
+    )
+    contents = await client.get(f"/repos/{REPO}/contents/README.md", headers=auth(token))
+    assert contents.status == 403
+
+
+async def test_user_token_acts_as_a_person(client: Client, world: World) -> None:
+    world.state.add_collaborator(REPO, "alice")
+    alice = world.state.create_user_token("alice")
+    mallory = world.state.create_user_token("mallory")
+    assert (await client.get(f"/repos/{REPO}/pulls/1", headers=auth(alice))).status == 200
+    assert (await client.get(f"/repos/{REPO}/pulls/1", headers=auth(mallory))).status == 404
+    comment = await client.post(
+        f"/repos/{REPO}/issues/1/comments", json={"body": "/maze fix"}, headers=auth(alice)
+    )
+    body = await comment.json()
+    assert comment.status == 201 and body["user"]["login"] == "alice"
+    assert body["author_association"] == "COLLABORATOR" and body["performed_via_github_app"] is None
+    world.state.push("zed/open", "topic", {"a.txt": "b\n"})
+    world.state.open_pull_request("zed/open", head="topic")
+    public = await client.post(
+        "/repos/zed/open/issues/1/comments", json={"body": "hi"}, headers=auth(mallory)
+    )
+    assert public.status == 201 and (await public.json())["author_association"] == "NONE"
 
 
 # ----- pull requests, files and contents ----------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,14 @@ from sqlalchemy import func, select
 from bot.demo import sample_repository
 from bot.emulator.server import EmulatorServer
 from bot.emulator.state import EmulatorState
+from bot.github.api import RetryPolicy
 from maze.config import Settings
 from maze.runs import ReviewRequest, find_run
 from maze.store import schema
 from maze.store.db import session_scope
 from maze.store.models import PostedReview, ReviewRun, RunStage
 from tasks import runtime
-from tasks.review import review_pull_request
+from tasks.review import run_review
 
 APP_ID = 77
 REPO = "octo-org/inventory"
@@ -40,8 +40,9 @@ def world(app_key: Any, tmp_path: Path) -> Iterator[tuple[EmulatorState, Setting
             github_api_url=server.url,
         )
         schema.upgrade(settings.database_url)
-        runtime.configure(settings)
+        process = runtime.configure(settings, RetryPolicy(max_attempts=4, base_delay=0.01))
         yield state, settings
+        process.close()
 
 
 def _open(state: EmulatorState, base_extra: dict[str, str] | None = None) -> ReviewRequest:
@@ -54,7 +55,8 @@ def _open(state: EmulatorState, base_extra: dict[str, str] | None = None) -> Rev
 
 
 def _review(settings: Settings, request: ReviewRequest) -> Any:
-    return asyncio.run(review_pull_request(settings, request))
+    assert runtime.settings() is settings
+    return run_review(request)
 
 
 def test_rerun_after_a_crash_updates_the_posted_review(world: tuple[EmulatorState, Settings]) -> None:
@@ -118,10 +120,19 @@ def test_a_newer_head_supersedes_the_run(world: tuple[EmulatorState, Settings]) 
     assert state.reviews(REPO, request.pr_number) == []
 
 
+def test_transient_github_errors_are_retried(world: tuple[EmulatorState, Settings]) -> None:
+    state, settings = world
+    request = _open(state)
+    state.fail_next("GET", r"/pulls/\d+/files", 502, times=3)
+    outcome = _review(settings, request)
+    assert outcome.stage is RunStage.DONE
+    assert len(state.reviews(REPO, request.pr_number)) == 1
+
+
 def test_github_failure_marks_the_run_failed_with_the_reason(world: tuple[EmulatorState, Settings]) -> None:
     state, settings = world
     request = _open(state)
-    state.fail_next("GET", r"/pulls/\d+/files", 500, times=5)
+    state.fail_next("GET", r"/pulls/\d+/files", 500, times=10)
     with pytest.raises(GitHubBroken):
         _review(settings, request)
     with session_scope(settings.database_url) as session:

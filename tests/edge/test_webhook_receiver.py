@@ -16,9 +16,12 @@ from bot.app import MAX_WEBHOOK_BYTES, MissingWebhookSecret, create_app
 from bot.cli import main
 from bot.emulator.webhooks import example_payload, load_examples, webhook_request
 from bot.webhooks.claims import MemoryClaims, RedisClaims
+from bot.webhooks.installations import INSTALLATION_ACTIONS, REPOSITORY_ACTIONS
 from bot.webhooks.pull_requests import REVIEW_ACTIONS
 from bot.webhooks.signature import sign, verify
+from maze.installations import InstallationSync
 from maze.runs import ReviewRequest
+from tasks.queue import Job
 
 SECRET = "webhook-test-secret"
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
@@ -28,13 +31,13 @@ class RecordingEnqueuer:
     """Stands in for the queue so the edge can be checked in isolation; records what would be enqueued."""
 
     def __init__(self, fail: bool = False) -> None:
-        self.requests: list[ReviewRequest] = []
+        self.requests: list[Job] = []
         self.fail = fail
 
-    async def enqueue_review(self, request: ReviewRequest) -> None:
+    async def enqueue(self, job: Job) -> None:
         if self.fail:
             raise ConnectionError("broker unreachable")
-        self.requests.append(request)
+        self.requests.append(job)
 
     def close(self) -> None:
         pass
@@ -277,3 +280,113 @@ async def test_redis_claims_are_shared_between_receivers(
     assert (await _post(one, "pull_request", payload, delivery_id="shared-1")).status == 202
     assert (await _post(two, "pull_request", payload, delivery_id="shared-1")).status == 200
     assert len(first.requests) + len(second.requests) == 1
+
+
+async def test_redelivery_with_a_new_id_of_the_same_head_is_not_enqueued_again(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer
+) -> None:
+    payload = example_payload("pull_request", "synchronize")
+    first = await _post(client, "pull_request", payload, delivery_id="logical-1")
+    second = await _post(client, "pull_request", payload, delivery_id="logical-2")
+    assert (first.status, second.status) == (202, 200)
+    assert (await second.json())["status"] == "duplicate"
+    assert len(enqueuer.requests) == 1
+    payload["pull_request"]["head"]["sha"] = "f" * 40
+    assert (await _post(client, "pull_request", payload, delivery_id="logical-3")).status == 202
+
+
+async def test_failed_enqueue_releases_the_logical_claim_too(aiohttp_client: ClientFactory) -> None:
+    enqueuer = RecordingEnqueuer(fail=True)
+    client = await aiohttp_client(create_app(webhook_secret=SECRET, claims=MemoryClaims(), enqueuer=enqueuer))
+    payload = example_payload("pull_request", "opened")
+    assert (await _post(client, "pull_request", payload, delivery_id="a")).status == 503
+    enqueuer.fail = False
+    assert (await _post(client, "pull_request", payload, delivery_id="b")).status == 202
+
+
+def _handled_examples(event: str, actions: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{event}.{example['action']}#{index}", example)
+        for index, example in enumerate(load_examples()[event])
+        if example.get("action") in actions and "installation" in example
+    ]
+
+
+ALL_PULL_REQUEST_EXAMPLES = _handled_examples("pull_request", REVIEW_ACTIONS)
+ALL_INSTALLATION_EXAMPLES = _handled_examples("installation", INSTALLATION_ACTIONS) + _handled_examples(
+    "installation_repositories", REPOSITORY_ACTIONS
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"), ALL_PULL_REQUEST_EXAMPLES, ids=[n for n, _ in ALL_PULL_REQUEST_EXAMPLES]
+)
+async def test_every_pull_request_example_is_enqueued(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer, name: str, payload: dict[str, Any]
+) -> None:
+    response = await _post(client, "pull_request", payload, delivery_id=name)
+    assert response.status == 202, await response.text()
+    (request,) = enqueuer.requests
+    assert isinstance(request, ReviewRequest)
+    assert request.head_sha == payload["pull_request"]["head"]["sha"]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"), ALL_INSTALLATION_EXAMPLES, ids=[n for n, _ in ALL_INSTALLATION_EXAMPLES]
+)
+async def test_every_installation_example_enqueues_a_sync(
+    client: TestClient[Any, Any], enqueuer: RecordingEnqueuer, name: str, payload: dict[str, Any]
+) -> None:
+    event = name.split(".", 1)[0]
+    response = await _post(client, event, payload, delivery_id=name)
+    assert response.status == 202, await response.text()
+    assert enqueuer.requests == [InstallationSync(payload["installation"]["id"], payload["action"], name)]
+
+
+def test_examples_cover_organisations_and_every_installation_action() -> None:
+    assert any("organization" in payload for _, payload in ALL_PULL_REQUEST_EXAMPLES)
+    covered = {
+        payload["action"] for name, payload in ALL_INSTALLATION_EXAMPLES if name.startswith("installation.")
+    }
+    assert {"created", "deleted", "suspend", "unsuspend"} <= covered
+    assert {
+        p["action"] for n, p in ALL_INSTALLATION_EXAMPLES if n.startswith("installation_repositories")
+    } == {
+        "added",
+        "removed",
+    }
+
+
+async def test_events_caused_by_the_app_itself_are_ignored(
+    aiohttp_client: ClientFactory, enqueuer: RecordingEnqueuer
+) -> None:
+    client = await aiohttp_client(
+        create_app(
+            webhook_secret=SECRET, claims=MemoryClaims(), enqueuer=enqueuer, app_id=31, bot_login="maze[bot]"
+        )
+    )
+    by_bot = example_payload("pull_request", "synchronize")
+    by_bot["sender"] = {**by_bot["sender"], "login": "maze[bot]", "type": "Bot"}
+    response = await _post(client, "pull_request", by_bot)
+    assert response.status == 200 and (await response.json())["reason"] == "caused by this app"
+    via_app = example_payload("pull_request", "opened")
+    via_app["pull_request"]["performed_via_github_app"] = {"id": 31, "slug": "maze"}
+    assert (await _post(client, "pull_request", via_app)).status == 200
+    other_app = example_payload("pull_request", "opened")
+    other_app["pull_request"]["performed_via_github_app"] = {"id": 99, "slug": "other"}
+    assert (await _post(client, "pull_request", other_app)).status == 202
+    assert len(enqueuer.requests) == 1
+
+
+async def test_rejections_are_logged_with_the_delivery_and_without_the_payload(
+    client: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    headers, body = webhook_request(
+        "pull_request", example_payload("pull_request", "opened"), "wrong-secret", delivery_id="logged-1"
+    )
+    with caplog.at_level("INFO"):
+        assert (await client.post("/webhook", data=body, headers=headers)).status == 401
+    (record,) = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert "delivery=logged-1" in record.getMessage()
+    assert SECRET not in caplog.text and "wrong-secret" not in caplog.text
+    assert body.decode()[:40] not in caplog.text

@@ -1,0 +1,1 @@
+"""Maze's test suite."""

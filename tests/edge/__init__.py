@@ -1,0 +1,1 @@
+"""Tests of the GitHub edge: the webhook receiver, the emulator, the review task against it."""

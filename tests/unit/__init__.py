@@ -1,0 +1,1 @@
+"""Unit tests of the engine (maze/) and of small pieces of the edge."""
