@@ -45,6 +45,7 @@ class DemoResult:
     run: dict[str, Any] = field(default_factory=dict)
     review: dict[str, Any] | None = None
     comments: list[dict[str, Any]] = field(default_factory=list)
+    contract_violations: list[str] = field(default_factory=list)
 
     @property
     def suggestions_posted(self) -> int:
@@ -61,6 +62,7 @@ class DemoResult:
             "review": self.review,
             "comments": self.comments,
             "suggestions_posted": self.suggestions_posted,
+            "github_contract_violations": self.contract_violations,
         }
 
 
@@ -151,6 +153,7 @@ async def run_demo(database_path: Path) -> DemoResult:
         run = find_run(session, int(payload["repository"]["id"]), result.pr_number, result.head_sha)
         if run is not None:
             result.run = {"id": run.id, "stage": str(run.stage), "error": run.error, "summary": run.summary}
+    result.contract_violations = list(state.contract_violations)
     reviews = state.reviews(DEMO_REPOSITORY, result.pr_number)
     if reviews:
         review = reviews[-1]
@@ -187,4 +190,6 @@ def render_text(result: DemoResult) -> str:
         lines += ["", f"--- {comment['path']} {span} ({comment['side']})"]
         lines += ["    " + line for line in str(comment["body"]).splitlines() if not line.startswith("<!--")]
     lines += ["", f"{result.suggestions_posted} validated suggestion(s) posted in one review."]
+    violations = len(result.contract_violations)
+    lines.append(f"Requests and answers that broke GitHub's REST description: {violations}.")
     return "\n".join(lines)

@@ -70,6 +70,7 @@ def emulator(app_key: AppKeyPair) -> Iterator[tuple[EmulatorState, str]]:
     state = EmulatorState(app_id=APP_ID, app_public_key_pem=app_key.public_pem)
     with EmulatorServer(state) as server:
         yield state, server.url
+    assert state.contract_violations == []
 
 
 @pytest.fixture()

@@ -34,6 +34,7 @@ def test_demo_json_reports_a_posted_review(tmp_path: Path) -> None:
     assert result["review"]["user"] == "maze[bot]"
     assert MARKER_PREFIX in result["review"]["body"]
     assert result["suggestions_posted"] >= 1
+    assert result["github_contract_violations"] == []
     assert result["suggestions_posted"] == sum(1 for c in result["comments"] if c["suggestion"] is not None)
     by_place = {(c["path"], c["line"]): c["suggestion"] for c in result["comments"]}
     assert by_place[("inventory/stock.py", 14)] == "        if item not in self.levels:\n"

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from gidgethub import GitHubBroken
 
+from bot.emulator import limits
 from bot.emulator.faults import FaultPlan
 from bot.emulator.keys import AppKeyPair
 from bot.emulator.server import EmulatorServer
@@ -34,6 +35,7 @@ def github(app_key: AppKeyPair) -> Iterator[tuple[EmulatorState, str, int]]:
     state.open_pull_request(REPO, head="feature")
     with EmulatorServer(state) as server:
         yield state, server.url, installation
+    assert state.contract_violations == []
 
 
 @pytest.fixture()
@@ -176,3 +178,50 @@ async def test_installation_repositories(
         repo["full_name"] for repo in await GitHubClient(connection, installation).installation_repositories()
     }
     assert names == {REPO, "octo-org/other"}
+
+
+async def test_a_spent_primary_limit_waits_for_the_reset(
+    github: tuple[EmulatorState, str, int],
+    connection: GitHubConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state, _, installation = github
+    monkeypatch.setattr(limits, "RATE_LIMIT_WINDOW_SECONDS", 2)
+    state.rate_limit = 2
+    client = GitHubClient(connection, installation)
+    with caplog.at_level(logging.WARNING, logger="maze.github"):
+        for number in range(3):
+            assert (await client.pull_request_files(REPO, 1))[0]["filename"] == "a.py", number
+    assert any(
+        "rate limit" in r.getMessage() and f"installation={installation}" in r.getMessage()
+        for r in caplog.records
+    )
+    assert all(status != 403 for _, _, status in state.request_log), "the client should wait, not be refused"
+
+
+async def test_a_primary_limit_too_far_away_fails_instead_of_hanging(
+    github: tuple[EmulatorState, str, int], app_key: AppKeyPair
+) -> None:
+    state, url, installation = github
+    state.rate_limit = 1
+    async with aiohttp.ClientSession() as session:
+        auth = AppAuth(APP_ID, app_key.private_pem, MemoryTokenStore())
+        impatient = RetryPolicy(max_attempts=3, base_delay=0.001, max_rate_limit_wait=5)
+        connection = GitHubConnection(session, base_url=url, auth=auth, pacer=MemoryPacer(), policy=impatient)
+        client = GitHubClient(connection, installation)
+        await client.pull_request(REPO, 1)
+        with pytest.raises(GitHubUnavailable, match="rate limit spent until"):
+            await client.pull_request_files(REPO, 1)
+
+
+async def test_a_refusal_for_a_spent_limit_is_retried_after_the_reset(
+    github: tuple[EmulatorState, str, int], connection: GitHubConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, _, installation = github
+    monkeypatch.setattr(limits, "RATE_LIMIT_WINDOW_SECONDS", 2)
+    state.rate_limit = 1
+    await GitHubClient(connection, installation).pull_request(REPO, 1)
+    unaware = GitHubClient(connection, installation)
+    assert len(await unaware.pull_request_files(REPO, 1)) == 1
+    assert [status for _, path, status in state.request_log if path.endswith("/files")] == [403, 200]

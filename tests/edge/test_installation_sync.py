@@ -43,6 +43,7 @@ def world(app_key: AppKeyPair, tmp_path: Path) -> Iterator[tuple[EmulatorState, 
         process = runtime.configure(settings, RetryPolicy(max_attempts=3, base_delay=0.001))
         yield state, settings, installation
         process.close()
+    assert state.contract_violations == []
 
 
 def _stored(settings: Settings) -> tuple[list[tuple[int, str, bool]], list[tuple[str, str]]]:

@@ -43,6 +43,7 @@ def world(app_key: Any, tmp_path: Path) -> Iterator[tuple[EmulatorState, Setting
         process = runtime.configure(settings, RetryPolicy(max_attempts=4, base_delay=0.01))
         yield state, settings
         process.close()
+    assert state.contract_violations == []
 
 
 def _open(state: EmulatorState, base_extra: dict[str, str] | None = None) -> ReviewRequest:
