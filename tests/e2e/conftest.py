@@ -9,14 +9,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
+from bot.app import create_app
 from bot.emulator.keys import AppKeyPair
 from bot.emulator.server import EmulatorServer
 from bot.emulator.state import EmulatorState
+from bot.webhooks.claims import RedisClaims
 from maze.config import Settings, load_settings
 from maze.store import schema
+from tasks.celery_app import create_celery
+from tasks.queue import CeleryEnqueuer
 
 APP_ID = 4242
 SECRET = "e2e-webhook-secret"
@@ -110,3 +117,17 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
     pool = Workers(worker_env, tmp_path)
     yield pool
     pool.stop()
+
+
+async def bot_client(
+    aiohttp_client: Callable[[web.Application], Any], settings: Settings
+) -> TestClient[Any, Any]:
+    assert settings.redis_url is not None
+    app = create_app(
+        webhook_secret=SECRET,
+        claims=RedisClaims(settings.redis_url, settings.redis_prefix),
+        enqueuer=CeleryEnqueuer(create_celery(settings)),
+        app_id=settings.github_app_id,
+    )
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client

@@ -8,38 +8,19 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import create_app
 from bot.demo import sample_repository
 from bot.emulator.state import EmulatorState
 from bot.emulator.webhooks import pull_request_event, webhook_request
-from bot.webhooks.claims import RedisClaims
 from maze.config import Settings
 from maze.store.db import session_scope
 from maze.store.models import PostedComment, PostedReview, ReviewRun, RunStage, Suggestion, WebhookDelivery
-from tasks.celery_app import create_celery
-from tasks.queue import CeleryEnqueuer
-from tests.e2e.conftest import SECRET, Workers
+from tests.e2e.conftest import SECRET, Workers, bot_client
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
 REPO = "octo-org/inventory"
-
-
-async def bot_client(
-    aiohttp_client: Callable[[web.Application], Any], settings: Settings
-) -> TestClient[Any, Any]:
-    assert settings.redis_url is not None
-    app = create_app(
-        webhook_secret=SECRET,
-        claims=RedisClaims(settings.redis_url, settings.redis_prefix),
-        enqueuer=CeleryEnqueuer(create_celery(settings)),
-        app_id=settings.github_app_id,
-    )
-    client: TestClient[Any, Any] = await aiohttp_client(app)
-    return client
 
 
 async def test_opened_pull_request_gets_one_validated_review(

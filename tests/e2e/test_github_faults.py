@@ -22,8 +22,7 @@ from bot.emulator.webhooks import pull_request_event, webhook_request
 from maze.config import Settings
 from maze.store.db import session_scope
 from maze.store.models import ReviewRun, RunStage
-from tests.e2e.conftest import SECRET, Workers
-from tests.e2e.test_celery_review import bot_client
+from tests.e2e.conftest import SECRET, Workers, bot_client
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 

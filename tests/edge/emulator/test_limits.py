@@ -8,18 +8,16 @@ import time
 import aiohttp
 import pytest
 
-from bot.emulator import EmulatorState, FaultPlan, create_emulator_app
-from tests.edge.test_emulator import (
+from bot.emulator import EmulatorState, FaultPlan
+from tests.edge.emulator.support import (
     REPO,
     Client,
-    ClientFactory,
     Keys,
     World,
     auth,
     bearer,
     make_world,
     mint,
-    new_keys,
 )
 
 COMMENTS = f"/repos/{REPO}/issues/1/comments"
@@ -34,11 +32,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return new_keys()
-
-
 @pytest.fixture()
 def clock() -> Clock:
     return Clock()
@@ -47,16 +40,6 @@ def clock() -> Clock:
 @pytest.fixture()
 def world(keys: Keys, clock: Clock) -> World:
     return make_world(keys, clock)
-
-
-@pytest.fixture()
-async def client(world: World, aiohttp_client: ClientFactory) -> Client:
-    return await aiohttp_client(create_emulator_app(world.state))
-
-
-@pytest.fixture()
-async def token(client: Client, world: World, keys: Keys) -> str:
-    return await mint(client, keys, world.installation)
 
 
 async def comment(client: Client, token: str, text: str = "hi") -> aiohttp.ClientResponse:

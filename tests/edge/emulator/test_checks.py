@@ -6,41 +6,17 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import create_emulator_app
-from tests.edge.test_emulator import (
+from tests.edge.emulator.support import (
     REPO,
     Client,
-    ClientFactory,
     Keys,
     World,
     auth,
     bearer,
-    make_world,
     mint,
-    new_keys,
 )
 
 RUNS = f"/repos/{REPO}/check-runs"
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return new_keys()
-
-
-@pytest.fixture()
-def world(keys: Keys) -> World:
-    return make_world(keys)
-
-
-@pytest.fixture()
-async def client(world: World, aiohttp_client: ClientFactory) -> Client:
-    return await aiohttp_client(create_emulator_app(world.state))
-
-
-@pytest.fixture()
-async def token(client: Client, world: World, keys: Keys) -> str:
-    return await mint(client, keys, world.installation)
 
 
 def annotation(line: int, level: str = "warning", **extra: Any) -> dict[str, Any]:

@@ -7,19 +7,13 @@ import io
 import tarfile
 from typing import Any
 
-import pytest
-
-from bot.emulator import create_emulator_app
-from tests.edge.test_emulator import (
+from tests.edge.emulator.support import (
     REPO,
     Client,
-    ClientFactory,
     Keys,
     World,
     auth,
-    make_world,
     mint,
-    new_keys,
 )
 
 # `git write-tree` of exactly these files gives this id (checked with git 2.x).
@@ -31,26 +25,6 @@ GIT_FILES = {
     "src-file": "q",
 }
 GIT_TREE_ID = "23782b0b0d972b763e3a7cad203443128874fddd"
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return new_keys()
-
-
-@pytest.fixture()
-def world(keys: Keys) -> World:
-    return make_world(keys)
-
-
-@pytest.fixture()
-async def client(world: World, aiohttp_client: ClientFactory) -> Client:
-    return await aiohttp_client(create_emulator_app(world.state))
-
-
-@pytest.fixture()
-async def token(client: Client, world: World, keys: Keys) -> str:
-    return await mint(client, keys, world.installation)
 
 
 async def get_json(client: Client, token: str, path: str, status: int = 200, **params: str) -> Any:

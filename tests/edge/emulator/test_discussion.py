@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from bot.emulator import (
-    create_emulator_app,
     installation_event,
     installation_repositories_event,
     issue_comment_event,
@@ -15,23 +14,15 @@ from bot.emulator import (
     review_thread_event,
 )
 from bot.emulator.model import CommentKind
-from tests.edge.test_emulator import (
+from tests.edge.emulator.support import (
     REPO,
     Client,
-    ClientFactory,
     Keys,
     World,
     auth,
     make_world,
-    mint,
-    new_keys,
     post_review,
 )
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return new_keys()
 
 
 @pytest.fixture()
@@ -39,16 +30,6 @@ def world(keys: Keys) -> World:
     world = make_world(keys)
     world.state.add_collaborator(REPO, "alice")
     return world
-
-
-@pytest.fixture()
-async def client(world: World, aiohttp_client: ClientFactory) -> Client:
-    return await aiohttp_client(create_emulator_app(world.state))
-
-
-@pytest.fixture()
-async def token(client: Client, world: World, keys: Keys) -> str:
-    return await mint(client, keys, world.installation)
 
 
 async def call(

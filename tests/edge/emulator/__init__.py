@@ -1,0 +1,1 @@
+"""Tests of the GitHub emulator: GitHub's status codes, shapes, limits and its REST description."""
