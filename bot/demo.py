@@ -129,6 +129,7 @@ async def run_demo(database_path: Path) -> DemoResult:
     database_path.parent.mkdir(parents=True, exist_ok=True)
     database_path.unlink(missing_ok=True)
     settings = Settings(
+        push_debounce_seconds=0,
         database_url=f"sqlite:///{database_path.resolve()}",
         webhook_secret=SecretStr(secret),
         github_app_id=DEMO_APP_ID,

@@ -1,12 +1,13 @@
-"""Find problems on a file's changed lines, build candidate fixes and prove them: the engine's one entry."""
+"""The engine's three steps on a changed file: find problems on added lines, build candidates, prove them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from maze.diff import FilePatch
 from maze.lint.ruff import Diagnostic, check_source
-from maze.review import ProvenSuggestion
 from maze.suggestions import Candidate, fingerprint, from_ruff_fix
 from maze.syntax import enclosing_symbol, python_parser_error, tree_sitter_errors
 from maze.validation import Baseline, Verdict, validate
@@ -22,8 +23,8 @@ class ChangedFile:
 
 
 @dataclass(frozen=True)
-class FindingResult:
-    """One finding on a changed line and, when a candidate existed, what proving it showed."""
+class Problem:
+    """A finding on a changed line; `diagnostic` keeps the tool's own report (and fix) when there is one."""
 
     tool: str
     rule: str
@@ -31,97 +32,78 @@ class FindingResult:
     path: str
     line: int
     end_line: int
-    candidate: Candidate | None = None
-    verdict: Verdict | None = None
-    fingerprint: str | None = None
+    diagnostic: Diagnostic | None = None
 
-    @property
-    def proven(self) -> bool:
-        return self.candidate is not None and self.verdict is not None and self.verdict.valid
+    def detail(self) -> dict[str, Any]:
+        return {"diagnostic": self.diagnostic.to_json()} if self.diagnostic else {}
 
-    def proven_suggestion(self) -> ProvenSuggestion | None:
-        """What the review posts for this finding; None unless its candidate was proven."""
-        if (
-            self.candidate is None
-            or self.verdict is None
-            or not self.verdict.valid
-            or self.fingerprint is None
-        ):
-            return None
-        return ProvenSuggestion(
-            path=self.candidate.path,
-            start_line=self.candidate.start_line,
-            end_line=self.candidate.end_line,
-            replacement=self.candidate.replacement,
-            rule=self.rule,
-            tool=self.tool,
-            message=self.message,
-            description=self.candidate.description,
-            checks=self.verdict.checks,
-            fingerprint=self.fingerprint,
-        )
+    @staticmethod
+    def diagnostic_from(detail: Mapping[str, Any]) -> Diagnostic | None:
+        raw = detail.get("diagnostic")
+        return Diagnostic.from_json(raw) if isinstance(raw, Mapping) else None
 
 
 def is_python(path: str) -> bool:
     return path.endswith(PYTHON_SUFFIXES)
 
 
-def _on_changed_lines(first: int, last: int, added: frozenset[int]) -> bool:
+def _touches(first: int, last: int, added: frozenset[int]) -> bool:
     return any(line in added for line in range(first, last + 1))
 
 
-def _syntax_findings(changed: ChangedFile) -> list[FindingResult]:
+def _syntax_problems(changed: ChangedFile) -> list[Problem]:
     added = changed.patch.added_lines
     found = [
-        FindingResult("tree-sitter", "syntax", problem.message, changed.path, problem.line, problem.line)
+        Problem("tree-sitter", "syntax", problem.message, changed.path, problem.line, problem.line)
         for problem in tree_sitter_errors(changed.text)
         if problem.line in added
     ]
     parser_error = python_parser_error(changed.text, changed.path)
     if parser_error is not None and parser_error.line in added and not found:
         found.append(
-            FindingResult(
+            Problem(
                 "python", "syntax", parser_error.message, changed.path, parser_error.line, parser_error.line
             )
         )
     return found
 
 
-def _prove(changed: ChangedFile, diagnostic: Diagnostic, baseline: Baseline) -> FindingResult:
-    result = FindingResult(
-        "ruff", diagnostic.code, diagnostic.message, changed.path, diagnostic.row, diagnostic.end_row
-    )
-    candidate = from_ruff_fix(changed.path, changed.text, diagnostic)
+def find_problems(changed: ChangedFile, *, run_ruff: bool = True, run_syntax: bool = True) -> list[Problem]:
+    """Problems on the added lines of one Python file."""
+    problems = _syntax_problems(changed) if run_syntax else []
+    if run_ruff:
+        added = changed.patch.added_lines
+        problems += [
+            Problem("ruff", d.code, d.message, changed.path, d.row, d.end_row, d)
+            for d in check_source(changed.path, changed.text)
+            if d.code != "syntax-error" and _touches(d.row, d.end_row, added)
+        ]
+    return problems
+
+
+@dataclass(frozen=True)
+class Proposal:
+    candidate: Candidate
+    fingerprint: str
+    original: str
+
+
+def propose(problem: Problem, text: str) -> Proposal | None:
+    """The cheapest candidate for `problem`: the tool's own safe fix, as whole lines."""
+    if problem.diagnostic is None:
+        return None
+    candidate = from_ruff_fix(problem.path, text, problem.diagnostic)
     if candidate is None:
-        return result
-    symbol = enclosing_symbol(changed.text, candidate.start_line)
-    return FindingResult(
-        result.tool,
-        result.rule,
-        result.message,
-        result.path,
-        result.line,
-        result.end_line,
-        candidate=candidate,
-        verdict=validate(candidate, diagnostic, baseline),
-        fingerprint=fingerprint(changed.path, symbol, diagnostic.code, candidate.replacement),
-    )
+        return None
+    symbol = enclosing_symbol(text, candidate.start_line)
+    lines = text.splitlines(keepends=True)
+    original = "".join(lines[candidate.start_line - 1 : candidate.end_line])
+    identity = fingerprint(problem.path, symbol, problem.rule, original, candidate.replacement)
+    return Proposal(candidate, identity, original)
 
 
-def analyse_file(
-    changed: ChangedFile, *, run_ruff: bool = True, run_syntax: bool = True
-) -> list[FindingResult]:
-    """Findings on the added lines of one Python file, each with its proven (or refuted) candidate."""
-    results: list[FindingResult] = _syntax_findings(changed) if run_syntax else []
-    if not run_ruff:
-        return results
-    diagnostics = check_source(changed.path, changed.text)
-    baseline = Baseline.of(changed.path, changed.text, diagnostics)
-    added = changed.patch.added_lines
-    for diagnostic in diagnostics:
-        if diagnostic.code == "syntax-error" or not _on_changed_lines(
-            diagnostic.row, diagnostic.end_row, added
-        ):
-            continue
-        results.append(_prove(changed, diagnostic, baseline))
-    return results
+def prove(candidate: Candidate, problem: Problem, baseline: Baseline) -> Verdict:
+    """The differential verdict for `candidate`; only findings with a tool diagnostic can be proven gone."""
+    if problem.diagnostic is None:
+        return Verdict(False, (), "no tool diagnostic to check the fix against")
+    return validate(candidate, problem.diagnostic, baseline)

@@ -170,6 +170,12 @@ class Settings(BaseModel):
     review_timeout_seconds: Annotated[
         float, BeforeValidator(_reject_bool), Field(gt=0), AfterValidator(_finite)
     ] = 600.0
+    push_debounce_seconds: Annotated[
+        float, BeforeValidator(_reject_bool), Field(ge=0), AfterValidator(_finite)
+    ] = 5.0
+    max_runs_per_installation: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 4
+    stage_retries: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)] = 6
+    worker_max_tasks_per_child: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 200
 
     @property
     def embedded_queue(self) -> bool:
@@ -193,6 +199,10 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "port": "an integer between 0 and 65535",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR (any case)",
     "review_timeout_seconds": "a number of seconds greater than 0",
+    "push_debounce_seconds": "a number of seconds, 0 or more",
+    "max_runs_per_installation": "a whole number, 1 or more",
+    "stage_retries": "a whole number, 0 or more",
+    "worker_max_tasks_per_child": "a whole number, 1 or more",
 }
 _SECRETS: Final = frozenset({"webhook_secret", "github_private_key"})
 

@@ -12,9 +12,9 @@ MARKER_PREFIX = "<!-- maze:review"
 _FINGERPRINT_RE = re.compile(r"<!-- maze:fingerprint=([0-9a-f]{64}) -->")
 
 
-def review_marker(pr_number: int, head_sha: str) -> str:
-    """Hidden text that identifies Maze's review of one head SHA, so a re-run finds and updates it."""
-    return f"{MARKER_PREFIX} pr={pr_number} head={head_sha} -->"
+def review_marker(run_id: int, pr_number: int, head_sha: str) -> str:
+    """Hidden text that identifies the review of one run, so a retried post finds and updates it."""
+    return f"{MARKER_PREFIX} run={run_id} pr={pr_number} head={head_sha} -->"
 
 
 def fingerprint_in(body: str) -> str | None:
@@ -109,6 +109,7 @@ def _listing(title: str, rows: Sequence[str]) -> str:
 
 def compose_review(
     *,
+    run_id: int,
     pr_number: int,
     head_sha: str,
     suggestions: Sequence[ProvenSuggestion],
@@ -146,5 +147,5 @@ def compose_review(
         [f"`{f.path}:{f.line}` {f.tool} {f.rule}: {f.message}" for f in open_findings],
     )
     body += _listing("Notes", list(notes))
-    draft.body = body + "\n" + review_marker(pr_number, head_sha)
+    draft.body = body + "\n" + review_marker(run_id, pr_number, head_sha)
     return draft

@@ -1,28 +1,36 @@
-"""Review runs in the database: claim a run per head SHA, move it through stages, keep what it found."""
+"""Review runs as a persisted state machine: one run per head SHA, moved on by compare-and-set."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from maze.analysis import FindingResult
-from maze.store.models import (
-    Finding,
-    Installation,
-    PostedComment,
-    PostedReview,
-    Repository,
-    ReviewRun,
-    RunStage,
-    Suggestion,
-    SuggestionStatus,
-    WebhookDelivery,
-    utcnow,
+from maze.store.models import Installation, Repository, ReviewRun, RunEvent, RunStage, WebhookDelivery, utcnow
+
+PIPELINE: tuple[RunStage, ...] = (
+    RunStage.QUEUED,
+    RunStage.INDEXING,
+    RunStage.FINDING,
+    RunStage.GENERATING,
+    RunStage.VALIDATING,
+    RunStage.POSTING,
+    RunStage.DONE,
 )
+
+
+def next_stage(stage: RunStage) -> RunStage:
+    return PIPELINE[PIPELINE.index(stage) + 1]
+
+
+def is_after(stage: RunStage, other: RunStage) -> bool:
+    """True when `stage` comes later in the pipeline than `other` (final stages come after everything)."""
+    if stage.is_final:
+        return not other.is_final
+    return other in PIPELINE and PIPELINE.index(stage) > PIPELINE.index(other)
 
 
 @dataclass(frozen=True)
@@ -85,9 +93,10 @@ def find_run(session: Session, repository_id: int, pr_number: int, head_sha: str
     )
 
 
-def get_or_create_run(session: Session, request: ReviewRequest) -> ReviewRun:
+def get_or_create_run(session: Session, request: ReviewRequest, head_sha: str | None = None) -> ReviewRun:
     """The one run for (repository, PR, head SHA); concurrent callers get the same row."""
-    existing = find_run(session, request.repository_id, request.pr_number, request.head_sha)
+    head = head_sha or request.head_sha
+    existing = find_run(session, request.repository_id, request.pr_number, head)
     if existing is not None:
         return existing
     try:
@@ -95,108 +104,78 @@ def get_or_create_run(session: Session, request: ReviewRequest) -> ReviewRun:
             run = ReviewRun(
                 repository_id=request.repository_id,
                 pr_number=request.pr_number,
-                head_sha=request.head_sha,
+                head_sha=head,
                 delivery_id=request.delivery_id,
                 stage=RunStage.QUEUED,
             )
             session.add(run)
+            session.flush()
+            session.add(
+                RunEvent(run_id=run.id, stage=str(RunStage.QUEUED), detail=f"delivery {request.delivery_id}")
+            )
     except IntegrityError:
-        found = find_run(session, request.repository_id, request.pr_number, request.head_sha)
+        found = find_run(session, request.repository_id, request.pr_number, head)
         assert found is not None
         return found
     return run
 
 
-def set_stage(session: Session, run: ReviewRun, stage: RunStage, *, error: str | None = None) -> None:
-    run.stage = stage
-    run.error = error
-    if stage.is_final:
-        run.finished_at = utcnow()
-    session.flush()
+def transition(
+    session: Session, run_id: int, expected: RunStage, to: RunStage, *, detail: str | None = None
+) -> bool:
+    """Move the run from `expected` to `to` if it is still at `expected`; False when someone moved it first.
 
-
-def store_results(
-    session: Session, run: ReviewRun, results: Iterable[FindingResult]
-) -> dict[str, Suggestion]:
-    """Persist findings and candidates; returns the proven suggestions by fingerprint."""
-    run.findings.clear()
-    session.flush()
-    proven: dict[str, Suggestion] = {}
-    for result in results:
-        finding = Finding(
-            tool=result.tool,
-            rule=result.rule,
-            message=result.message,
-            path=result.path,
-            line=result.line,
-            end_line=result.end_line,
-        )
-        run.findings.append(finding)
-        candidate, verdict = result.candidate, result.verdict
-        if candidate is None or verdict is None or result.fingerprint is None:
-            continue
-        suggestion = Suggestion(
-            source=candidate.source,
-            path=candidate.path,
-            start_line=candidate.start_line,
-            end_line=candidate.end_line,
-            replacement=candidate.replacement,
-            fingerprint=result.fingerprint,
-            status=SuggestionStatus.VALIDATED if verdict.valid else SuggestionStatus.REJECTED,
-            checks=list(verdict.checks),
-            rejection=None if verdict.valid else verdict.reason,
-        )
-        finding.suggestions.append(suggestion)
-        if verdict.valid:
-            proven.setdefault(result.fingerprint, suggestion)
-    session.flush()
-    return proven
-
-
-def posted_fingerprints(
-    session: Session, repository_id: int, pr_number: int, *, excluding_run: int
-) -> set[str]:
-    """Fingerprints of suggestions already posted on this PR by earlier runs."""
-    rows = session.scalars(
-        select(Suggestion.fingerprint)
-        .join(PostedComment, PostedComment.suggestion_id == Suggestion.id)
-        .join(Finding, Finding.id == Suggestion.finding_id)
-        .join(ReviewRun, ReviewRun.id == Finding.run_id)
-        .where(
-            ReviewRun.repository_id == repository_id,
-            ReviewRun.pr_number == pr_number,
-            ReviewRun.id != excluding_run,
-        )
+    A failed or superseded run keeps `detail` as its error, and `failed_stage` says where it stopped.
+    """
+    now = utcnow()
+    values: dict[str, object] = {"stage": to, "stage_started_at": now, "updated_at": now, "attempts": 0}
+    if to.is_final:
+        values["finished_at"] = now
+    if to is RunStage.FAILED:
+        values["error"] = detail
+        values["failed_stage"] = str(expected)
+    elif to is RunStage.SUPERSEDED and detail:
+        values["error"] = detail
+    result = session.execute(
+        update(ReviewRun)
+        .where(ReviewRun.id == run_id, ReviewRun.stage == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
-    return set(rows)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(RunEvent(run_id=run_id, stage=str(to), at=now, detail=detail))
+    session.flush()
+    return True
 
 
-def record_posted_review(
-    session: Session,
-    run: ReviewRun,
-    *,
-    github_review_id: int,
-    marker: str,
-    comments: Sequence[tuple[Suggestion | None, int, str, int]],
-) -> PostedReview:
-    """Store the review GitHub created and its comments (suggestion, comment id, path, line)."""
-    posted = session.scalar(select(PostedReview).where(PostedReview.github_review_id == github_review_id))
-    if posted is None:
-        posted = PostedReview(github_review_id=github_review_id, marker=marker)
-        run.posted_reviews.append(posted)
-    known = {comment.github_comment_id for comment in posted.comments}
-    for suggestion, comment_id, path, line in comments:
-        if comment_id in known:
-            continue
-        posted.comments.append(
-            PostedComment(
-                suggestion_id=suggestion.id if suggestion else None,
-                github_comment_id=comment_id,
-                path=path,
-                line=line,
+def supersede_other_heads(session: Session, run: ReviewRun) -> list[int]:
+    """Mark unfinished runs of the same PR for other heads as superseded; they stop at their next boundary."""
+    others = session.scalars(
+        select(ReviewRun).where(
+            ReviewRun.repository_id == run.repository_id,
+            ReviewRun.pr_number == run.pr_number,
+            ReviewRun.id != run.id,
+            ReviewRun.stage.not_in([s for s in RunStage if s.is_final]),
+        )
+    ).all()
+    stopped = []
+    for other in others:
+        if transition(
+            session, other.id, other.stage, RunStage.SUPERSEDED, detail=f"superseded by {run.head_sha}"
+        ):
+            stopped.append(other.id)
+    return stopped
+
+
+def stalled_runs(session: Session, older_than: timedelta, now: datetime | None = None) -> list[ReviewRun]:
+    """Unfinished runs whose stage started more than `older_than` ago: their task was lost or is stuck."""
+    cutoff = (now or utcnow()) - older_than
+    return list(
+        session.scalars(
+            select(ReviewRun).where(
+                ReviewRun.stage.not_in([s for s in RunStage if s.is_final]),
+                ReviewRun.stage_started_at < cutoff,
             )
         )
-        if suggestion is not None:
-            suggestion.status = SuggestionStatus.POSTED
-    session.flush()
-    return posted
+    )

@@ -100,7 +100,8 @@ def _normalise(code: str) -> str:
     return " ".join(code.split())
 
 
-def fingerprint(path: str, symbol: str, rule: str, replacement: str) -> str:
-    """Identity of a fix, stable across pushes and wording: (path, enclosing symbol, rule, normalised fix)."""
-    material = "\x00".join((path, symbol, rule, _normalise(replacement)))
+def fingerprint(path: str, symbol: str, rule: str, original: str, replacement: str) -> str:
+    """Identity of a fix, stable across pushes, line moves and wording: (path, enclosing symbol, rule, and the
+    normalised change from `original` to `replacement`)."""
+    material = "\x00".join((path, symbol, rule, _normalise(original), _normalise(replacement)))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -1,35 +1,55 @@
-"""The one place the Celery app is built, with every setting the queue relies on."""
+"""The one place the Celery app is built, with every setting the queue relies on.
+
+- Late acknowledgement, and a task whose worker died is redelivered (`task_reject_on_worker_lost`); the
+  broker's visibility timeout is longer than any task may run, so a live task is never handed out twice.
+- Two queues: `fast` (starting runs, posting, installation bookkeeping) and `slow` (indexing, finding,
+  generating, validating); prefetch 1, so a worker holds no more slow work than it is doing.
+- Retries with backoff only for transient failures (`tasks.errors`), counted per task; see `tasks.jobs`.
+- Worker processes are recycled after `worker_max_tasks_per_child` tasks; JSON only; no result backend.
+- A beat schedule resumes runs whose task was lost.
+"""
 
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Queue
 
 from maze.config import Settings
 from tasks import runtime
 
-QUEUE = "maze"
+VISIBILITY_FACTOR = 2
+RESUME_EVERY_SECONDS = 60.0
 
 
 def celery_settings(settings: Settings) -> dict[str, object]:
-    """Late acknowledgement and redelivery after a lost worker, JSON only, no result storage."""
+    from tasks.jobs import FAST_QUEUE, RESUME_TASK, SLOW_QUEUE, TASK_ROUTES
+
+    time_limit = int(settings.review_timeout_seconds)
     return {
         "broker_url": settings.redis_url,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {
             "global_keyprefix": settings.redis_prefix,
-            "visibility_timeout": int(settings.review_timeout_seconds * 2),
+            "visibility_timeout": time_limit * VISIBILITY_FACTOR,
         },
-        "task_default_queue": QUEUE,
+        "task_queues": [Queue(FAST_QUEUE), Queue(SLOW_QUEUE)],
+        "task_default_queue": FAST_QUEUE,
+        "task_routes": TASK_ROUTES,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
-        "task_time_limit": int(settings.review_timeout_seconds),
-        "task_soft_time_limit": int(settings.review_timeout_seconds * 0.9),
+        "task_time_limit": time_limit,
+        "task_soft_time_limit": max(1, int(time_limit * 0.9)),
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,
+        "result_backend": None,
         "worker_prefetch_multiplier": 1,
+        "worker_max_tasks_per_child": settings.worker_max_tasks_per_child,
         "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "resume-stalled-runs": {"task": RESUME_TASK, "schedule": RESUME_EVERY_SECONDS},
+        },
     }
 
 

@@ -1,29 +1,39 @@
-"""Where webhook handlers put work: a Celery broker, or a thread pool in the same process (embedded mode)."""
+"""Where webhook handlers put work: a Celery broker, or a thread pool in the same process (embedded mode).
+
+Review requests wait out the push debounce window first, so a burst of pushes gets one review of the last
+head: the start of each request reviews whatever head the pull request has by then.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 from celery import Celery
 
 from maze.config import Settings
 from maze.installations import InstallationSync
 from maze.runs import ReviewRequest
+from maze.store.models import RunStage
 from tasks import runtime
 from tasks.celery_app import create_celery
-from tasks.installations import run_installation_sync
-from tasks.jobs import INSTALLATION_TASK, REVIEW_TASK
-from tasks.review import run_review
+from tasks.errors import describe_error, is_transient
+from tasks.installations import sync_installation
+from tasks.jobs import INSTALLATION_TASK, START_TASK, backoff
+from tasks.pipeline import NotYourTurn, execute, fail
+from tasks.stages import start
 
 log = logging.getLogger(__name__)
 
 Job = ReviewRequest | InstallationSync
-TASK_NAMES: dict[type[Any], str] = {ReviewRequest: REVIEW_TASK, InstallationSync: INSTALLATION_TASK}
+T = TypeVar("T")
 
 
 class Enqueuer(Protocol):
@@ -35,20 +45,54 @@ class Enqueuer(Protocol):
 class CeleryEnqueuer:
     """Sends task messages (ids only) to the Redis broker without blocking the event loop."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, *, debounce_seconds: float = 0.0) -> None:
         self._app = app
+        self._debounce = debounce_seconds
 
     async def enqueue(self, job: Job) -> None:
-        await asyncio.to_thread(self._app.send_task, TASK_NAMES[type(job)], kwargs=asdict(job))
+        if isinstance(job, ReviewRequest):
+            name, countdown = START_TASK, self._debounce
+        else:
+            name, countdown = INSTALLATION_TASK, 0.0
+        await asyncio.to_thread(self._app.send_task, name, kwargs=asdict(job), countdown=countdown or None)
 
     def close(self) -> None:
         self._app.close()
 
 
-def _runner(job: Job) -> Callable[[], object]:
-    if isinstance(job, ReviewRequest):
-        return lambda: run_review(job)
-    return lambda: run_installation_sync(job)
+def _with_retries(step: Callable[[], T], retries: int, sleep: Callable[[float], None] = time.sleep) -> T:
+    attempt = 0
+    while True:
+        try:
+            return step()
+        except NotYourTurn:
+            sleep(random.uniform(0.2, 1.0))
+        except Exception as error:
+            if not is_transient(error) or attempt >= retries:
+                raise
+            sleep(backoff(attempt))
+            attempt += 1
+
+
+def drive_review(request: ReviewRequest) -> int | None:
+    """Start a review and run its stages in turn, as the Celery tasks would; returns the run id."""
+    process = runtime.current()
+    retries = process.settings.stage_retries
+    run_id = _with_retries(lambda: process.run(start(request)), retries)
+    stage: RunStage | None = RunStage.INDEXING
+    while run_id is not None and stage is not None and not stage.is_final:
+        stage = _run_stage(process, run_id, stage, retries)
+    return run_id
+
+
+def _run_stage(
+    process: runtime.ProcessRuntime, run_id: int, stage: RunStage, retries: int
+) -> RunStage | None:
+    try:
+        return _with_retries(lambda: process.run(execute(run_id, stage)), retries)
+    except Exception as error:
+        process.run(fail(run_id, stage, describe_error(error)))
+        raise
 
 
 class InProcessEnqueuer:
@@ -56,20 +100,48 @@ class InProcessEnqueuer:
 
     def __init__(self, settings: Settings, *, workers: int = 2) -> None:
         self._runtime = runtime.configure(settings)
+        self._debounce = settings.push_debounce_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maze-task")
         self._futures: list[Future[object]] = []
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+
+    def _submit(self, work: Callable[[], object]) -> None:
+        future = self._pool.submit(work)
+        future.add_done_callback(_log_failure)
+        with self._lock:
+            self._futures.append(future)
 
     async def enqueue(self, job: Job) -> None:
-        future = self._pool.submit(_runner(job))
-        future.add_done_callback(_log_failure)
-        self._futures.append(future)
+        if isinstance(job, InstallationSync):
+            self._submit(lambda: self._runtime.run(sync_installation(job)))
+            return
+        if self._debounce <= 0:
+            self._submit(lambda: drive_review(job))
+            return
+        timer = threading.Timer(self._debounce, self._submit, args=(lambda: drive_review(job),))
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
 
     def join(self, timeout: float | None = None) -> list[Future[object]]:
-        """Wait for every job enqueued so far; returns their futures."""
-        wait(self._futures, timeout=timeout)
-        return list(self._futures)
+        """Wait for every job enqueued so far (debounced ones included); returns their futures."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            timers = list(self._timers)
+        for timer in timers:
+            timer.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            futures = list(self._futures)
+        wait(futures, None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return futures
 
     def close(self) -> None:
+        with self._lock:
+            timers = list(self._timers)
+        for timer in timers:
+            timer.cancel()
         self._pool.shutdown(wait=True)
         self._runtime.close()
 
@@ -83,4 +155,4 @@ def _log_failure(future: Future[object]) -> None:
 def build_enqueuer(settings: Settings) -> Enqueuer:
     if settings.embedded_queue:
         return InProcessEnqueuer(settings)
-    return CeleryEnqueuer(create_celery(settings))
+    return CeleryEnqueuer(create_celery(settings), debounce_seconds=settings.push_debounce_seconds)

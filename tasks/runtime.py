@@ -22,6 +22,7 @@ from bot.github.connection import GitHubConnection
 from bot.github.pacing import MemoryPacer, RedisPacer, WritePacer
 from bot.github.tokens import MemoryTokenStore, RedisTokenStore, TokenStore
 from maze.config import Settings
+from tasks.fairness import MemoryLeases, RedisLeases, RunLeases
 
 T = TypeVar("T")
 MAX_CONNECTIONS = 32
@@ -36,6 +37,7 @@ class ProcessRuntime:
         self._start_lock = threading.Lock()
         self._connection: GitHubConnection | None = None
         self._redis: aioredis.Redis | None = None
+        self._leases: RunLeases | None = None
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
@@ -44,7 +46,7 @@ class ProcessRuntime:
                 thread = threading.Thread(target=loop.run_forever, name="maze-io", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
-                self._connection, self._redis = None, None
+                self._connection, self._redis, self._leases = None, None, None
             return self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -57,6 +59,14 @@ class ProcessRuntime:
         if self._redis is None:
             self._redis = aioredis.Redis.from_url(self.settings.redis_url)
         return self._redis
+
+    async def leases(self) -> RunLeases:
+        """The per-installation run cap; must be awaited on the process loop."""
+        if self._leases is None:
+            redis = await self.redis()
+            cap = self.settings.max_runs_per_installation
+            self._leases = RedisLeases(redis, self.settings.redis_prefix, cap) if redis else MemoryLeases(cap)
+        return self._leases
 
     async def github(self) -> GitHubConnection:
         """The process's GitHub connection; must be awaited on the process loop."""
@@ -92,6 +102,7 @@ class ProcessRuntime:
         thread.join(timeout=10)
         self._loop = self._thread = None
         self._connection = self._redis = None
+        self._leases = None
 
 
 _current: list[ProcessRuntime] = []
@@ -101,6 +112,7 @@ def _after_fork_in_child() -> None:
     for runtime in _current:
         runtime._loop = runtime._thread = None
         runtime._connection = runtime._redis = None
+        runtime._leases = None
         runtime._start_lock = threading.Lock()
 
 

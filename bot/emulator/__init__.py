@@ -3,9 +3,10 @@
 `EmulatorState` holds installations, repositories, commits, pull requests, reviews, comments, reactions,
 check runs and tokens; `create_emulator_app` serves it over aiohttp with GitHub's status codes, JSON shapes,
 422 rules, pagination, rate limits (primary and secondary) and injected faults (`FaultPlan`), and checks
-every request and answer against GitHub's REST description (`bot.emulator.contract`); `EmulatorServer` and
-`serve_emulator` run it on a local port; `bot.emulator.webhooks` builds and delivers signed webhook
-payloads from GitHub's own examples.
+every request and answer against GitHub's REST description (`bot.emulator.contract`); `POST /graphql`
+serves the part of GitHub's GraphQL API that review threads need (`bot.emulator.api_graphql`);
+`EmulatorServer` and `serve_emulator` run it on a local port; `bot.emulator.webhooks` builds and delivers
+signed webhook payloads from GitHub's own examples.
 """
 
 from bot.emulator.app import create_emulator_app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.emulator.api_graphql import graphql_bucket
 from bot.emulator.auth import caller_of, require_app, require_installation
 from bot.emulator.errors import APPS_DOCS_URL, EmulatorError, not_found
 from bot.emulator.httputil import (
@@ -82,13 +83,24 @@ async def get_rate_limit(request: web.Request) -> web.Response:
         "used": quota.used,
         "resource": "core",
     }
-    resources = {"core": core, **_untracked_resources(quota.reset)}
+    graphql = state.peek_rate_limit(*graphql_bucket(state, caller))
+    resources = {
+        "core": core,
+        "graphql": {
+            "limit": graphql.limit,
+            "remaining": graphql.remaining,
+            "reset": graphql.reset,
+            "used": graphql.used,
+            "resource": "graphql",
+        },
+        **_untracked_resources(quota.reset),
+    }
     return web.json_response({"resources": resources, "rate": core})
 
 
 def _untracked_resources(reset: int) -> dict[str, dict[str, int | str]]:
     """The other rate-limit buckets GitHub reports; the emulator does not count their requests."""
-    limits = {"search": 30, "graphql": 5000, "integration_manifest": 5000, "code_search": 10}
+    limits = {"search": 30, "integration_manifest": 5000, "code_search": 10}
     return {
         name: {"limit": limit, "remaining": limit, "reset": reset, "used": 0, "resource": name}
         for name, limit in limits.items()

@@ -1,15 +1,15 @@
 """The emulator's HTTP face: an aiohttp application that answers like api.github.com.
 
-Routes are GitHub's paths; the handlers live in `api_apps`, `api_repos`, `api_pulls`, `api_issues` and
-`api_checks`; `middleware` adds authentication, rate limits, faults, GitHub's headers and the contract
-check; every request is recorded in `state.request_log`.
+Routes are GitHub's paths; the handlers live in `api_apps`, `api_repos`, `api_pulls`, `api_issues`,
+`api_checks` and `api_graphql` (`POST /graphql`); `middleware` adds authentication, rate limits, faults,
+GitHub's headers and the contract check; every request is recorded in `state.request_log`.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from bot.emulator import api_apps, api_checks, api_issues, api_pulls, api_repos
+from bot.emulator import api_apps, api_checks, api_graphql, api_issues, api_pulls, api_repos
 from bot.emulator.auth import Caller, identify_caller, verify_app_jwt
 from bot.emulator.httputil import STATE_KEY, error_response, paginated
 from bot.emulator.middleware import API_VERSION, github_middleware
@@ -37,7 +37,7 @@ REACTION_TARGETS: tuple[tuple[str, CommentKind], ...] = ((ISSUE_COMMENT, "issue"
 
 
 def create_emulator_app(state: EmulatorState) -> web.Application:
-    """The aiohttp application emulating GitHub's REST API over `state`."""
+    """The aiohttp application emulating GitHub's REST API (and its GraphQL endpoint) over `state`."""
     app = web.Application(middlewares=[github_middleware])
     app[STATE_KEY] = state
     _app_routes(app.router)
@@ -45,6 +45,7 @@ def create_emulator_app(state: EmulatorState) -> web.Application:
     _repository_routes(app.router)
     _pull_routes(app.router)
     _issue_routes(app.router)
+    app.router.add_post(api_graphql.GRAPHQL_PATH, api_graphql.graphql)
     return app
 
 

@@ -14,6 +14,11 @@ CHECKS_DOCS_URL = "https://docs.github.com/rest/checks/runs#create-a-check-run"
 SECONDARY_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
+GRAPHQL_DOCS_URL = "https://docs.github.com/graphql"
+GRAPHQL_AUTH_DOCS_URL = (
+    "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"
+)
+GRAPHQL_UNAUTHENTICATED = "This endpoint requires you to be authenticated."
 SUSPENDED_MESSAGE = "This installation has been suspended"
 NOT_ACCESSIBLE = "Resource not accessible by integration"
 _ERROR_MESSAGES: Mapping[int, str] = {
@@ -99,3 +104,17 @@ def secondary_limit(retry_after: int, status: int = 403) -> EmulatorError:
         documentation_url=SECONDARY_DOCS_URL,
         headers={"retry-after": str(max(1, retry_after))},
     )
+
+
+class GraphQLFieldError(Exception):
+    """An error GitHub's GraphQL API reports for one field (HTTP 200): its `type` (NOT_FOUND, FORBIDDEN,
+    EXCESSIVE_PAGINATION...) and message; the executor adds `path` and `locations`."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        self.type = error_type
+        self.message = message
+        super().__init__(message)
+
+
+def node_not_found(global_id: str) -> GraphQLFieldError:
+    return GraphQLFieldError("NOT_FOUND", f"Could not resolve to a node with the global id of '{global_id}'")

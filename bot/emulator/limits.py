@@ -1,8 +1,9 @@
 """GitHub's rate limits: the hourly primary quota, and the secondary limits on writes and concurrency.
 
 Primary: each identity (installation, app, client address) has `limit` requests per hour from its first
-request; the window then resets. Secondary: content-creating requests (POST, PATCH, PUT, DELETE) of one
-identity are capped per rolling minute and per rolling hour, and so are its requests in flight at once.
+request; the window then resets; GraphQL has a quota of its own per identity (`bucket`). Secondary:
+content-creating requests (POST, PATCH, PUT, DELETE) of one identity are capped per rolling minute and per
+rolling hour, and so are its requests in flight at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ RATE_LIMIT_WINDOW_SECONDS = 3600
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 MINUTE = 60.0
 HOUR = 3600.0
+
+
+def bucket(identity: str, resource: str) -> str:
+    """The key of `identity`'s hourly quota for `resource`: GitHub counts GraphQL points ("graphql")
+    apart from REST requests ("core", the bare identity)."""
+    return identity if resource == "core" else f"{identity}#{resource}"
 
 
 @dataclass(frozen=True)

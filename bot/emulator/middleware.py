@@ -1,11 +1,13 @@
 """What happens around every request: identity, rate limits, injected faults, headers, the contract check.
 
-Order: identify the caller; count the request against its hourly quota and its requests in flight; answer
-403 when the quota is spent; apply an injected fault (error, delay, or dropped connection); answer 403 for a
-suspended installation; count a write against the secondary limits; handle; give a successful read an ETag
-(and answer 304, uncounted, when `If-None-Match` names it); add GitHub's headers; check request and
-response against GitHub's REST description when `state.contract_checks` is on. The internal `/_emulator/`
-routes (the codeload stand-in) see faults only.
+Order: identify the caller; count the request against its hourly quota (REST's "core", or "graphql" for
+`POST /graphql`) and its requests in flight; answer 403 when the quota is spent (GraphQL: 200 with a
+RATE_LIMIT error); apply an injected fault (error, delay, or dropped connection); answer 403 for a
+suspended installation; count a write against the secondary limits (on `/graphql` the handler counts
+mutations only); handle; give a successful read an ETag (and answer 304, uncounted, when `If-None-Match`
+names it); add GitHub's headers; check request and response against GitHub's REST description when
+`state.contract_checks` is on (`/graphql` is exempt: see `contract.NOT_IN_REST_DESCRIPTION`). The internal
+`/_emulator/` routes (the codeload stand-in) see faults only.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import hashlib
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.api_graphql import GRAPHQL_PATH, authenticated, graphql_bucket, rate_limited
 from bot.emulator.auth import CALLER, Caller, identify_caller
-from bot.emulator.contract import default_contract
+from bot.emulator.contract import default_contract, exempt_from_contract
 from bot.emulator.errors import (
     APPS_DOCS_URL,
     RATE_LIMIT_DOCS_URL,
@@ -49,10 +53,7 @@ async def github_middleware(request: web.Request, handler: Handler) -> web.Strea
     caller = identify_caller(state, request)
     request[CALLER] = caller
     request_problems = await _request_problems(state, request)
-    if request.path == "/rate_limit":
-        quota = state.peek_rate_limit(caller.identity, caller.limit)
-    else:
-        quota = state.consume_rate_limit(caller.identity, caller.limit)
+    quota = _quota(state, request, caller)
     response = await _counted_in_flight(state, request, handler, caller, quota)
     if request.get(_DROPPED):
         state.log_request(request.method, request.path, 0)
@@ -60,11 +61,23 @@ async def github_middleware(request: web.Request, handler: Handler) -> web.Strea
     response = _conditional(request, response)
     if response.status == 304 and request.path != "/rate_limit":
         quota = state.refund_rate_limit(caller.identity, caller.limit)
-    _add_github_headers(response, quota)
+    _add_github_headers(response, quota, "graphql" if request.path == GRAPHQL_PATH else "core")
     state.log_request(request.method, request.path, response.status)
     if state.contract_checks:
         state.record_violations(request_problems + _response_problems(request, response))
     return response
+
+
+def _quota(state: EmulatorState, request: web.Request, caller: Caller) -> RateLimit:
+    """Count the request in the caller's bucket: GraphQL's, or REST's (`/rate_limit` is not counted)."""
+    if request.path == GRAPHQL_PATH:
+        identity, limit = graphql_bucket(state, caller)
+        if not authenticated(caller):
+            return replace(state.peek_rate_limit(identity, limit), exceeded=False)
+        return state.consume_rate_limit(identity, limit)
+    if request.path == "/rate_limit":
+        return state.peek_rate_limit(caller.identity, caller.limit)
+    return state.consume_rate_limit(caller.identity, caller.limit)
 
 
 async def _internal(state: EmulatorState, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -97,8 +110,14 @@ async def _guarded(
     state: EmulatorState, request: web.Request, handler: Handler, caller: Caller, quota: RateLimit
 ) -> web.StreamResponse:
     try:
+        if quota.exceeded and request.path == GRAPHQL_PATH:
+            return rate_limited(_who(request, caller))
         if quota.exceeded:
-            raise _rate_limit_exceeded(request, caller)
+            raise EmulatorError(
+                403,
+                f"API rate limit exceeded for {_who(request, caller)}.",
+                documentation_url=RATE_LIMIT_DOCS_URL,
+            )
         fault = state.take_fault(request.method, request.path)
         return await _with_fault(request, _admitted(state, handler, caller), fault)
     except EmulatorError as error:
@@ -113,7 +132,7 @@ def _admitted(state: EmulatorState, handler: Handler, caller: Caller) -> Handler
     async def admitted(request: web.Request) -> web.StreamResponse:
         if caller.suspended:
             raise EmulatorError(403, SUSPENDED_MESSAGE, documentation_url=APPS_DOCS_URL)
-        if request.method in WRITE_METHODS and caller.writes_content:
+        if request.method in WRITE_METHODS and caller.writes_content and request.path != GRAPHQL_PATH:
             wait = state.admit_write(caller.identity)
             if wait is not None:
                 raise secondary_limit(wait)
@@ -163,28 +182,27 @@ def _conditional(request: web.Request, response: web.StreamResponse) -> web.Stre
     return not_modified
 
 
-def _rate_limit_exceeded(request: web.Request, caller: Caller) -> EmulatorError:
+def _who(request: web.Request, caller: Caller) -> str:
+    """Whose quota is spent, in GitHub's words."""
     if caller.installation_id is not None:
-        who = f"installation ID {caller.installation_id}"
-    elif caller.is_app:
-        who = f"app ID {state_of(request).app_id}"
-    elif caller.user_login is not None:
-        who = f"user ID {caller.user_login}"
-    else:
-        who = request.remote or "127.0.0.1"
-    return EmulatorError(403, f"API rate limit exceeded for {who}.", documentation_url=RATE_LIMIT_DOCS_URL)
+        return f"installation ID {caller.installation_id}"
+    if caller.is_app:
+        return f"app ID {state_of(request).app_id}"
+    if caller.user_login is not None:
+        return f"user ID {caller.user_login}"
+    return request.remote or "127.0.0.1"
 
 
-def _add_github_headers(response: web.StreamResponse, quota: RateLimit) -> None:
+def _add_github_headers(response: web.StreamResponse, quota: RateLimit, resource: str) -> None:
     headers = {
         "x-ratelimit-limit": str(quota.limit),
         "x-ratelimit-remaining": str(quota.remaining),
         "x-ratelimit-reset": str(quota.reset),
         "x-ratelimit-used": str(quota.used),
-        "x-ratelimit-resource": "core",
+        "x-ratelimit-resource": resource,
         "x-github-request-id": _request_id(),
         "x-github-api-version-selected": API_VERSION,
-        "x-github-media-type": "github.v3; format=json",
+        "x-github-media-type": f"github.{'v4' if resource == 'graphql' else 'v3'}; format=json",
     }
     for name, value in headers.items():
         response.headers.setdefault(name, value)
@@ -198,7 +216,7 @@ def _request_id() -> str:
 
 
 async def _request_problems(state: EmulatorState, request: web.Request) -> list[str]:
-    if not state.contract_checks:
+    if not state.contract_checks or exempt_from_contract(request.path):
         return []
     raw = await request.read()
     try:

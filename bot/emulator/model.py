@@ -121,6 +121,8 @@ class ReviewComment:
     updated_at: float
     in_reply_to_id: int | None = None
     thread_resolved: bool = False
+    thread_resolved_by: Account | None = None
+    minimized_reason: str | None = None
 
 
 @dataclass
@@ -133,6 +135,7 @@ class IssueComment:
     created_at: float
     updated_at: float
     via_app: bool
+    minimized_reason: str | None = None
 
 
 @dataclass

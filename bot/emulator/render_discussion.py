@@ -16,6 +16,7 @@ from bot.emulator.render import (
     reactions_rollup,
     user_json,
 )
+from bot.emulator.render_graphql import issue_comment_id, review_comment_id
 
 
 def review_json(site: Site, review: Review) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def review_comment_json(
         "url": url,
         "pull_request_review_id": comment.review_id,
         "id": comment.id,
-        "node_id": node_id("PullRequestReviewComment", comment.id),
+        "node_id": review_comment_id(repo, comment),
         "diff_hunk": comment.diff_hunk,
         "path": comment.path,
         "position": comment.position,
@@ -87,7 +88,7 @@ def issue_comment_json(
         "html_url": f"{site.repo_html(comment.full_name)}/pull/{comment.number}#issuecomment-{comment.id}",
         "issue_url": f"{api}/issues/{comment.number}",
         "id": comment.id,
-        "node_id": node_id("IssueComment", comment.id),
+        "node_id": issue_comment_id(repo, comment),
         "user": user_json(site, comment.user),
         "created_at": iso8601(comment.created_at),
         "updated_at": iso8601(comment.updated_at),

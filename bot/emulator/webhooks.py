@@ -88,8 +88,14 @@ def _repository_example(state: EmulatorState, event: str, action: str, full_name
     return payload
 
 
-def pull_request_event(state: EmulatorState, full_name: str, number: int, action: str) -> dict[str, Any]:
-    """A `pull_request` webhook payload with `action` about the emulated pull request."""
+def pull_request_event(
+    state: EmulatorState, full_name: str, number: int, action: str, *, before: str | None = None
+) -> dict[str, Any]:
+    """A `pull_request` webhook payload with `action` about the emulated pull request.
+
+    For "synchronize", `after` is the pull request's head and `before` the head before the last push
+    (or `before`, when several pushes are reported as one).
+    """
     pull = state.pull_request(full_name, number)
     payload = _repository_example(state, "pull_request", action, full_name)
     payload["number"] = number
@@ -97,7 +103,7 @@ def pull_request_event(state: EmulatorState, full_name: str, number: int, action
     payload["sender"] = pull["user"]
     if action == "synchronize":
         history = state.head_history(full_name, number)
-        payload["before"] = history[-2] if len(history) > 1 else history[-1]
+        payload["before"] = before or (history[-2] if len(history) > 1 else history[-1])
         payload["after"] = history[-1]
     return payload
 
@@ -163,8 +169,12 @@ def review_thread_event(
     *,
     sender_login: str = "octocat",
 ) -> dict[str, Any]:
-    """A `pull_request_review_thread` webhook ("resolved" or "unresolved") about the thread of top-level
-    review comment `comment_id`, sent by `sender_login` (who resolved it)."""
+    """A `pull_request_review_thread` webhook ("resolved" or "unresolved") about the thread holding review
+    comment `comment_id` (its top-level comment or a reply), sent by `sender_login` (who resolved it).
+
+    Shaped like GitHub's example: `thread` holds the thread's `node_id` (`PRRT_...`, the id GraphQL's
+    `resolveReviewThread` takes) and its `comments` as REST shows them, top-level comment first.
+    """
     payload = _repository_example(state, "pull_request_review_thread", action, full_name)
     payload["thread"] = state.review_thread(full_name, comment_id)
     payload["pull_request"] = state.pull_request(full_name, number)

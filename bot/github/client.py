@@ -115,6 +115,19 @@ class GitHubClient:
         url = f"/repos/{full_name}/pulls/{number}/reviews/{review_id}"
         return cast(JSON, await self._call(lambda gh: gh.put(url, data={"body": body})))
 
+    async def minimize_comment(self, node_id: str, classifier: str = "OUTDATED") -> bool:
+        """Hide a comment (GraphQL `minimizeComment`); True when GitHub reports it minimized."""
+        query = (
+            "mutation($id: ID!, $classifier: ReportedContentClassifiers!) {"
+            " minimizeComment(input: {subjectId: $id, classifier: $classifier})"
+            " { minimizedComment { isMinimized minimizedReason } } }"
+        )
+        endpoint = self._connection.graphql_url
+        answer = await self._call(
+            lambda gh: gh.graphql(query, endpoint=endpoint, id=node_id, classifier=classifier)
+        )
+        return bool(answer["minimizeComment"]["minimizedComment"]["isMinimized"])
+
     async def review_comments(self, full_name: str, number: int, review_id: int) -> list[JSON]:
         return await self._items(
             f"/repos/{full_name}/pulls/{number}/reviews/{review_id}/comments?per_page=100"

@@ -35,6 +35,12 @@ class GitHubConnection:
         self.policy = policy or RetryPolicy()
         self._etags: LRUCache[int, LRUCache[str, Any]] = LRUCache(maxsize=INSTALLATIONS_CACHED)
 
+    @property
+    def graphql_url(self) -> str:
+        """GitHub's GraphQL endpoint beside the REST base (`/api/v3` becomes `/api/graphql` on Enterprise)."""
+        base = self.base_url.rstrip("/")
+        return base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else base + "/graphql"
+
     def app_api(self) -> MazeGitHubAPI:
         """Requests made as the app itself (pass `jwt=` per call); safe to repeat, as they create nothing."""
         return MazeGitHubAPI(

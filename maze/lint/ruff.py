@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SELECT = ("E4", "E7", "E9", "F", "W", "B")
 
@@ -47,6 +49,28 @@ class Diagnostic:
     def key(self) -> tuple[str, str]:
         """What the finding is, without where: used to compare runs before and after a patch."""
         return (self.code, self.message)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Diagnostic:
+        fix = data.get("fix")
+        return cls(
+            code=str(data["code"]),
+            message=str(data["message"]),
+            row=int(data["row"]),
+            column=int(data["column"]),
+            end_row=int(data["end_row"]),
+            end_column=int(data["end_column"]),
+            fix=None
+            if fix is None
+            else Fix(
+                str(fix["applicability"]),
+                str(fix["message"]),
+                tuple(Edit(str(e["content"]), tuple(e["start"]), tuple(e["end"])) for e in fix["edits"]),
+            ),
+        )
 
 
 @cache

@@ -62,6 +62,8 @@ class SuggestionStatus(enum.StrEnum):
     VALIDATED = "validated"
     POSTED = "posted"
     NOT_POSTED = "not_posted"
+    OUTDATED = "outdated"
+    APPLIED = "applied"
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
@@ -110,20 +112,60 @@ class ReviewRun(Base):
     head_sha: Mapped[str] = mapped_column(String(40))
     stage: Mapped[RunStage] = mapped_column(_enum(RunStage, "run_stage"), default=RunStage.QUEUED)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    failed_stage: Mapped[str | None] = mapped_column(String(16), default=None)
     delivery_id: Mapped[str | None] = mapped_column(String(64), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    stage_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     repository: Mapped[Repository] = relationship(back_populates="runs")
+    events: Mapped[list[RunEvent]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True, order_by="RunEvent.id"
+    )
+    files: Mapped[list[RunFile]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True, order_by="RunFile.path"
+    )
     findings: Mapped[list[Finding]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True
     )
     posted_reviews: Mapped[list[PostedReview]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class RunEvent(Base):
+    """A stage a run entered, when, and why it left the normal path (failure, supersession)."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("review_runs.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
+
+    run: Mapped[ReviewRun] = relationship(back_populates="events")
+
+
+class RunFile(Base):
+    """A file the pull request changes, as the indexing stage read it at the head SHA."""
+
+    __tablename__ = "run_files"
+    __table_args__ = (UniqueConstraint("run_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("review_runs.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    status: Mapped[str] = mapped_column(String(16))
+    blob_sha: Mapped[str | None] = mapped_column(String(40), default=None)
+    patch: Mapped[str | None] = mapped_column(Text, default=None)
+    content: Mapped[str | None] = mapped_column(Text, default=None)
+    skipped: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    run: Mapped[ReviewRun] = relationship(back_populates="files")
 
 
 class Finding(Base):
@@ -139,6 +181,7 @@ class Finding(Base):
     path: Mapped[str] = mapped_column(String(1024))
     line: Mapped[int] = mapped_column(Integer)
     end_line: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
     run: Mapped[ReviewRun] = relationship(back_populates="findings")
     suggestions: Mapped[list[Suggestion]] = relationship(
@@ -158,6 +201,8 @@ class Suggestion(Base):
     start_line: Mapped[int] = mapped_column(Integer)
     end_line: Mapped[int] = mapped_column(Integer)
     replacement: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[SuggestionStatus] = mapped_column(
         _enum(SuggestionStatus, "suggestion_status"), default=SuggestionStatus.PROPOSED
@@ -197,8 +242,10 @@ class PostedComment(Base):
         ForeignKey("suggestions.id", ondelete="SET NULL"), index=True, default=None
     )
     github_comment_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    node_id: Mapped[str | None] = mapped_column(String(128), default=None)
     path: Mapped[str] = mapped_column(String(1024))
     line: Mapped[int] = mapped_column(Integer)
+    minimized_reason: Mapped[str | None] = mapped_column(String(32), default=None)
 
     review: Mapped[PostedReview] = relationship(back_populates="comments")
 

@@ -102,6 +102,7 @@ def worker_env(
         MAZE_GITHUB_API_URL=emulator[1],
         MAZE_WEBHOOK_SECRET=SECRET,
         MAZE_LOG_LEVEL="INFO",
+        MAZE_PUSH_DEBOUNCE_SECONDS="0",
     )
     yield env
     schema.downgrade(postgres_url, "base")

@@ -18,10 +18,10 @@ from maze.installations import InstallationSync
 from maze.runs import ReviewRequest
 from maze.store import schema
 from maze.store.db import session_scope
-from maze.store.models import Installation, Repository, RunStage
+from maze.store.models import Installation, Repository
 from tasks import runtime
 from tasks.installations import run_installation_sync
-from tasks.review import run_review
+from tasks.queue import drive_review
 
 APP_ID = 91
 
@@ -73,8 +73,7 @@ def test_suspension_stops_reviews_and_unsuspension_resumes(
     assert run_installation_sync(InstallationSync(installation, "suspend", "d2")) == "suspended"
     assert _stored(settings)[0] == [(installation, "acme", True)]
     requests_before = len(state.request_log)
-    outcome = run_review(ReviewRequest(installation, 1, "acme/one", 1, "a" * 40, "d3"))
-    assert outcome.stage is RunStage.SKIPPED and outcome.run_id is None
+    assert drive_review(ReviewRequest(installation, 1, "acme/one", 1, "a" * 40, "d3")) is None
     assert len(state.request_log) == requests_before
     state.unsuspend_installation(installation)
     assert run_installation_sync(InstallationSync(installation, "unsuspend", "d4")) == "synced"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gidgethub import GitHubBroken
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import delete, select, update
 
 from bot.demo import sample_repository
 from bot.emulator.server import EmulatorServer
@@ -19,9 +19,19 @@ from maze.config import Settings
 from maze.runs import ReviewRequest, find_run
 from maze.store import schema
 from maze.store.db import session_scope
-from maze.store.models import PostedReview, ReviewRun, RunStage
+from maze.store.models import (
+    FeedbackEvent,
+    PostedReview,
+    ReviewRun,
+    RunEvent,
+    RunStage,
+    Suggestion,
+    SuggestionStatus,
+)
 from tasks import runtime
-from tasks.review import run_review
+from tasks.pipeline import execute
+from tasks.queue import drive_review
+from tasks.stages import start
 
 APP_ID = 77
 REPO = "octo-org/inventory"
@@ -33,6 +43,8 @@ def world(app_key: Any, tmp_path: Path) -> Iterator[tuple[EmulatorState, Setting
     state.add_installation("octo-org")
     with EmulatorServer(state) as server:
         settings = Settings(
+            push_debounce_seconds=0,
+            stage_retries=3,
             database_url=f"sqlite:///{tmp_path / 'maze.db'}",
             webhook_secret=SecretStr("s"),
             github_app_id=APP_ID,
@@ -55,34 +67,94 @@ def _open(state: EmulatorState, base_extra: dict[str, str] | None = None) -> Rev
     return ReviewRequest(installation, int(repo["id"]), REPO, int(pull["number"]), pull["head"]["sha"], "d-1")
 
 
-def _review(settings: Settings, request: ReviewRequest) -> Any:
+def _review(settings: Settings, request: ReviewRequest) -> ReviewRun:
+    """Drive the review in-process, as embedded mode does, and return its run as stored."""
     assert runtime.settings() is settings
-    return run_review(request)
+    drive_review(request)
+    return _run(settings, request)
 
 
-def test_rerun_after_a_crash_updates_the_posted_review(world: tuple[EmulatorState, Settings]) -> None:
+def _run(settings: Settings, request: ReviewRequest, head: str | None = None) -> ReviewRun:
+    with session_scope(settings.database_url) as session:
+        run = find_run(session, request.repository_id, request.pr_number, head or request.head_sha)
+        assert run is not None
+        return run
+
+
+def _stages(settings: Settings, run_id: int) -> list[str]:
+    with session_scope(settings.database_url) as session:
+        return [event.stage for event in session.scalars(select(RunEvent).where(RunEvent.run_id == run_id))]
+
+
+def test_a_run_moves_through_every_stage_with_timestamps(world: tuple[EmulatorState, Settings]) -> None:
+    state, settings = world
+    run = _review(settings, _open(state))
+    assert run.stage is RunStage.DONE and run.finished_at is not None
+    assert _stages(settings, run.id) == [
+        "queued",
+        "indexing",
+        "finding",
+        "generating",
+        "validating",
+        "posting",
+        "done",
+    ]
+    assert run.summary["files"] == 2 and run.summary["findings"] == 8 and run.summary["posted"] == 6
+
+
+def test_a_post_interrupted_after_github_accepted_it_is_not_duplicated(
+    world: tuple[EmulatorState, Settings],
+) -> None:
     state, settings = world
     request = _open(state)
     first = _review(settings, request)
-    assert first.stage is RunStage.DONE and first.review_id is not None
+    (review,) = state.reviews(REPO, request.pr_number)
     comments = state.review_comments(REPO, request.pr_number)
     with session_scope(settings.database_url) as session:
-        # As if the worker died after GitHub accepted the review but before the run was marked done.
-        run = session.get(ReviewRun, first.run_id)
-        assert run is not None
-        run.stage = RunStage.POSTING
-        for posted in list(run.posted_reviews):
-            session.delete(posted)
-    second = _review(settings, request)
-    assert second.stage is RunStage.DONE and second.review_id == first.review_id
-    assert len(state.reviews(REPO, request.pr_number)) == 1
+        # As if the worker died after GitHub accepted the review but before the stage committed.
+        session.execute(update(ReviewRun).where(ReviewRun.id == first.id).values(stage=RunStage.POSTING))
+        session.execute(delete(PostedReview))
+        session.execute(
+            update(Suggestion)
+            .where(Suggestion.status == SuggestionStatus.POSTED)
+            .values(status=SuggestionStatus.VALIDATED)
+        )
+    assert runtime.current().run(execute(first.id, RunStage.POSTING)) is RunStage.DONE
+    assert [r["id"] for r in state.reviews(REPO, request.pr_number)] == [review["id"]]
     assert state.review_comments(REPO, request.pr_number) == comments
     with session_scope(settings.database_url) as session:
-        assert session.scalar(select(func.count()).select_from(PostedReview)) == 1
-        run = find_run(session, request.repository_id, request.pr_number, request.head_sha)
-        assert run is not None and run.attempts == 2
-    third = _review(settings, request)
-    assert third.review_id is None and len(state.reviews(REPO, request.pr_number)) == 1
+        (posted,) = session.scalars(select(PostedReview)).all()
+        assert posted.github_review_id == review["id"] and len(posted.comments) == len(comments)
+    drive_review(request)
+    assert len(state.reviews(REPO, request.pr_number)) == 1
+
+
+def test_a_redelivered_stage_task_of_a_finished_stage_does_nothing(
+    world: tuple[EmulatorState, Settings],
+) -> None:
+    state, settings = world
+    run = _review(settings, _open(state))
+    for stage in (RunStage.INDEXING, RunStage.FINDING, RunStage.POSTING):
+        assert runtime.current().run(execute(run.id, stage)) is None
+    assert len(state.reviews(REPO, run.pr_number)) == 1
+
+
+def test_a_run_stopped_mid_way_resumes_from_its_last_completed_stage(
+    world: tuple[EmulatorState, Settings],
+) -> None:
+    state, _ = world
+    request = _open(state)
+    process = runtime.current()
+    run_id = process.run(start(request))
+    assert run_id is not None
+    assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
+    assert process.run(execute(run_id, RunStage.FINDING)) is RunStage.GENERATING
+    requests_before = len(state.request_log)
+    for stage in (RunStage.GENERATING, RunStage.VALIDATING):
+        process.run(execute(run_id, stage))
+    assert len(state.request_log) == requests_before, "finding, generating and validating need no GitHub call"
+    assert process.run(execute(run_id, RunStage.POSTING)) is RunStage.DONE
+    assert len(state.review_comments(REPO, request.pr_number)) == 6
 
 
 def test_repository_config_from_the_default_branch_narrows_the_review(
@@ -105,38 +177,77 @@ def test_invalid_repository_config_is_reported_and_defaults_apply(
 ) -> None:
     state, settings = world
     request = _open(state, {".github/maze.toml": "max_suggestions = 0\n"})
-    outcome = _review(settings, request)
-    assert outcome.stage is RunStage.DONE
+    assert _review(settings, request).stage is RunStage.DONE
     (review,) = state.reviews(REPO, request.pr_number)
     assert "max_suggestions" in review["body"] and ".github/maze.toml" in review["body"]
     assert len(state.review_comments(REPO, request.pr_number)) == 6
 
 
-def test_a_newer_head_supersedes_the_run(world: tuple[EmulatorState, Settings]) -> None:
+def test_the_current_head_is_reviewed_and_older_runs_superseded(
+    world: tuple[EmulatorState, Settings],
+) -> None:
     state, settings = world
     request = _open(state)
-    state.push(REPO, "stock-report", {"inventory/extra.py": "X = 1\n"})
-    outcome = _review(settings, request)
-    assert outcome.stage is RunStage.SUPERSEDED
-    assert state.reviews(REPO, request.pr_number) == []
+    process = runtime.current()
+    old_run = process.run(start(request))
+    assert old_run is not None and process.run(execute(old_run, RunStage.INDEXING)) is RunStage.FINDING
+    newer = state.push(REPO, "stock-report", {"inventory/extra.py": "import os\n"})
+    drive_review(request)
+    with session_scope(settings.database_url) as session:
+        stages = {run.head_sha: run.stage for run in session.scalars(select(ReviewRun))}
+    assert stages == {request.head_sha: RunStage.SUPERSEDED, newer: RunStage.DONE}
+    assert process.run(execute(old_run, RunStage.FINDING)) is None
+    (review,) = state.reviews(REPO, request.pr_number)
+    assert review["commit_id"] == newer
+
+
+def test_a_new_head_does_not_repeat_standing_suggestions_and_hides_outdated_ones(
+    world: tuple[EmulatorState, Settings],
+) -> None:
+    state, settings = world
+    request = _open(state)
+    _review(settings, request)
+    first_comments = {c["id"]: c for c in state.review_comments(REPO, request.pr_number)}
+    _, head = sample_repository()
+    stock = head["inventory/stock.py"].replace("import os\n", "import os.path\n")
+    report = head["inventory/report.py"].replace('"could not write the report\\n"', '"no report\\n"')
+    assert report != head["inventory/report.py"]
+    newer = state.push(REPO, "stock-report", {"inventory/stock.py": stock, "inventory/report.py": report})
+    drive_review(request)
+    second = [r for r in state.reviews(REPO, request.pr_number) if r["commit_id"] == newer]
+    assert len(second) == 1
+    new_comments = [
+        c for c in state.review_comments(REPO, request.pr_number) if c["id"] not in first_comments
+    ]
+    assert {c["path"] + ":" + str(c["line"]) for c in new_comments} == {
+        "inventory/stock.py:3",
+        "inventory/report.py:23",
+    }
+    minimized = {cid for cid in first_comments if state.comment_minimized(REPO, cid)}
+    outdated_lines = {
+        first_comments[cid]["path"] + ":" + str(first_comments[cid]["line"]) for cid in minimized
+    }
+    assert outdated_lines == {"inventory/stock.py:3", "inventory/report.py:23"}
+    with session_scope(settings.database_url) as session:
+        fates = sorted(str(e.kind) for e in session.scalars(select(FeedbackEvent)))
+    assert fates == ["outdated", "outdated"]
 
 
 def test_transient_github_errors_are_retried(world: tuple[EmulatorState, Settings]) -> None:
     state, settings = world
     request = _open(state)
     state.fail_next("GET", r"/pulls/\d+/files", 502, times=3)
-    outcome = _review(settings, request)
-    assert outcome.stage is RunStage.DONE
+    assert _review(settings, request).stage is RunStage.DONE
     assert len(state.reviews(REPO, request.pr_number)) == 1
 
 
 def test_github_failure_marks_the_run_failed_with_the_reason(world: tuple[EmulatorState, Settings]) -> None:
     state, settings = world
     request = _open(state)
-    state.fail_next("GET", r"/pulls/\d+/files", 500, times=10)
+    state.fail_next("GET", r"/pulls/\d+/files", 500, times=100)
     with pytest.raises(GitHubBroken):
-        _review(settings, request)
-    with session_scope(settings.database_url) as session:
-        run = find_run(session, request.repository_id, request.pr_number, request.head_sha)
-        assert run is not None and run.stage is RunStage.FAILED
-        assert run.error == "failed while finding: GitHub answered HTTP 500: Internal Server Error"
+        drive_review(request)
+    run = _run(settings, request)
+    assert run.stage is RunStage.FAILED and run.failed_stage == "indexing"
+    assert run.error == "GitHub answered HTTP 500: Internal Server Error"
+    assert _stages(settings, run.id)[-1] == "failed"

@@ -31,6 +31,7 @@ def _suggestion(start: int, end: int, fp: str = "a" * 64, code: str = "new\n") -
 
 def test_single_line_comment_has_no_start_line() -> None:
     draft = compose_review(
+        run_id=3,
         pr_number=1,
         head_sha="h" * 40,
         suggestions=[_suggestion(2, 2)],
@@ -45,6 +46,7 @@ def test_single_line_comment_has_no_start_line() -> None:
 
 def test_multi_line_range_inside_one_hunk() -> None:
     draft = compose_review(
+        run_id=3,
         pr_number=1,
         head_sha="h" * 40,
         suggestions=[_suggestion(1, 3)],
@@ -60,6 +62,7 @@ def test_ranges_outside_or_across_hunks_are_not_posted_inline() -> None:
     outside = _suggestion(6, 6, "b" * 64)
     across = _suggestion(4, 11, "c" * 64)
     draft = compose_review(
+        run_id=3,
         pr_number=1,
         head_sha="h" * 40,
         suggestions=[outside, across],
@@ -75,6 +78,7 @@ def test_ranges_outside_or_across_hunks_are_not_posted_inline() -> None:
 def test_limit_moves_extra_suggestions_to_the_body() -> None:
     suggestions = [_suggestion(2, 2, "d" * 64), _suggestion(3, 3, "e" * 64)]
     draft = compose_review(
+        run_id=3,
         pr_number=7,
         head_sha="f" * 40,
         suggestions=suggestions,
@@ -84,7 +88,7 @@ def test_limit_moves_extra_suggestions_to_the_body() -> None:
     )
     assert len(draft.comments) == 1 and draft.over_limit == [suggestions[1]]
     assert "`a.py:12` ruff E722" in draft.body
-    assert draft.body.endswith(review_marker(7, "f" * 40))
+    assert draft.body.endswith(review_marker(3, 7, "f" * 40))
 
 
 def test_fence_outgrows_backticks_in_the_code() -> None:

@@ -8,12 +8,30 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select
 
-from maze.analysis import FindingResult
-from maze.runs import ReviewRequest, get_or_create_run, record_delivery, set_stage, store_results
+from maze.analysis import Problem, propose
+from maze.lint.ruff import check_source
+from maze.run_data import (
+    FileRecord,
+    as_problem,
+    findings_of,
+    record_verdict,
+    save_files,
+    save_findings,
+    save_proposals,
+    suggestions_of,
+)
+from maze.runs import ReviewRequest, get_or_create_run, record_delivery, supersede_other_heads, transition
 from maze.store import schema
 from maze.store.db import engine_for, session_scope
-from maze.store.models import Installation, Repository, ReviewRun, RunStage, Suggestion
-from maze.suggestions import Candidate
+from maze.store.models import (
+    Installation,
+    Repository,
+    ReviewRun,
+    RunFile,
+    RunStage,
+    Suggestion,
+    SuggestionStatus,
+)
 from maze.validation import Verdict
 
 TABLES = {
@@ -77,46 +95,65 @@ def test_one_run_per_head_and_deliveries_recorded_once(database_url: str) -> Non
         assert again.delivery_id == "d-1"
 
 
-def test_findings_and_suggestions_persist_and_cascade(database_url: str) -> None:
+def test_stage_transitions_are_compare_and_set_with_events(database_url: str) -> None:
     _seed(database_url)
-    candidate = Candidate("a.py", 1, 1, "", "ruff-fix", "F401", "Remove unused import")
-    proven = FindingResult(
-        "ruff",
-        "F401",
-        "`os` imported but unused",
-        "a.py",
-        1,
-        1,
-        candidate,
-        Verdict(True, ("ruff",)),
-        "f" * 64,
-    )
-    refuted = FindingResult(
-        "ruff",
-        "F541",
-        "f-string",
-        "a.py",
-        2,
-        2,
-        candidate,
-        Verdict(False, ("ruff",), "ruff still reports F541 after the fix"),
-        "e" * 64,
-    )
-    bare = FindingResult("ruff", "E722", "bare except", "a.py", 5, 5)
     with session_scope(database_url) as session:
         run = get_or_create_run(session, _request())
-        ids = store_results(session, run, [proven, refuted, bare])
-        set_stage(session, run, RunStage.DONE)
-        assert set(ids) == {"f" * 64}
+        assert transition(session, run.id, RunStage.QUEUED, RunStage.INDEXING)
+        assert not transition(session, run.id, RunStage.QUEUED, RunStage.INDEXING)
+        assert transition(session, run.id, RunStage.INDEXING, RunStage.FAILED, detail="boom")
     with session_scope(database_url) as session:
-        run = session.scalars(select(ReviewRun)).one()
-        assert run.stage is RunStage.DONE and run.finished_at is not None
-        statuses = sorted(str(s.status) for s in session.scalars(select(Suggestion)))
-        assert statuses == ["rejected", "validated"]
+        stored = session.scalars(select(ReviewRun)).one()
+        assert (stored.stage, stored.failed_stage, stored.error) == (RunStage.FAILED, "indexing", "boom")
+        assert stored.finished_at is not None
+        assert [(e.stage, e.detail) for e in stored.events] == [
+            ("queued", "delivery d-1"),
+            ("indexing", None),
+            ("failed", "boom"),
+        ]
+
+
+def test_a_newer_head_supersedes_unfinished_runs_only(database_url: str) -> None:
+    _seed(database_url)
+    with session_scope(database_url) as session:
+        old = get_or_create_run(session, _request(head="1" * 40))
+        done = get_or_create_run(session, _request(head="2" * 40))
+        transition(session, done.id, RunStage.QUEUED, RunStage.DONE)
+        new = get_or_create_run(session, _request(head="3" * 40))
+        assert supersede_other_heads(session, new) == [old.id]
+    with session_scope(database_url) as session:
+        stages = {r.head_sha[0]: r.stage for r in session.scalars(select(ReviewRun))}
+        assert stages == {"1": RunStage.SUPERSEDED, "2": RunStage.DONE, "3": RunStage.QUEUED}
+
+
+def test_stage_data_persists_and_cascades(database_url: str) -> None:
+    _seed(database_url)
+    text = "import os\n"
+    problem = Problem("ruff", "F401", "`os` imported but unused", "a.py", 1, 1, check_source("a.py", text)[0])
+    with session_scope(database_url) as session:
+        run = get_or_create_run(session, _request())
+        save_files(
+            session, run.id, [FileRecord("a.py", "added", "b" * 40, "@@ -0,0 +1 @@\n+import os", text)]
+        )
+        save_findings(session, run.id, [problem, Problem("ruff", "E722", "bare", "a.py", 1, 1)])
+        findings = findings_of(session, run.id)
+        assert as_problem(findings[0]) == problem
+        proposal = propose(problem, text)
+        assert proposal is not None
+        save_proposals(session, [(findings[0], proposal)])
+        (suggestion,) = suggestions_of(session, run.id)
+        record_verdict(suggestion, Verdict(False, ("ruff",), "ruff still reports F401 after the fix"))
+    with session_scope(database_url) as session:
+        (suggestion,) = session.scalars(select(Suggestion)).all()
+        assert (suggestion.status, suggestion.original, suggestion.rejection) == (
+            SuggestionStatus.REJECTED,
+            "import os\n",
+            "ruff still reports F401 after the fix",
+        )
         session.delete(session.get(Installation, 9))
     with session_scope(database_url) as session:
-        assert session.scalars(select(ReviewRun)).all() == []
-        assert session.scalars(select(Suggestion)).all() == []
+        for model in (ReviewRun, RunFile, Suggestion):
+            assert session.scalars(select(model)).all() == []
 
 
 def test_maze_db_commands(tmp_path: Path) -> None:

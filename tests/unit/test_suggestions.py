@@ -38,8 +38,10 @@ def test_file_without_trailing_newline() -> None:
 
 
 def test_fingerprint_ignores_whitespace_but_not_identity() -> None:
-    base = fingerprint("a.py", "C.f", "F401", "import os\n")
-    assert base == fingerprint("a.py", "C.f", "F401", "import   os")
-    assert base != fingerprint("b.py", "C.f", "F401", "import os\n")
-    assert base != fingerprint("a.py", "C.g", "F401", "import os\n")
-    assert base != fingerprint("a.py", "C.f", "E713", "import os\n")
+    base = fingerprint("a.py", "C.f", "F401", "import os\n", "")
+    assert base == fingerprint("a.py", "C.f", "F401", "import   os", "")
+    assert base != fingerprint("a.py", "C.f", "F401", "import sys\n", "")
+    assert base != fingerprint("b.py", "C.f", "F401", "import os\n", "")
+    assert base != fingerprint("a.py", "C.g", "F401", "import os\n", "")
+    assert base != fingerprint("a.py", "C.f", "E713", "import os\n", "")
+    assert base != fingerprint("a.py", "C.f", "F401", "import os\n", "import os as _\n")

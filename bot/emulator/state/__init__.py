@@ -18,13 +18,18 @@ from bot.emulator.limits import RateLimit
 from bot.emulator.render import github_base64, iso8601, node_id
 from bot.emulator.state.access import AccessState, Principal, TokenInfo
 from bot.emulator.state.checkruns import CheckRunState
-from bot.emulator.state.core import DEFAULT_RATE_LIMIT, UNAUTHENTICATED_RATE_LIMIT
-from bot.emulator.state.discussion import DiscussionState
+from bot.emulator.state.core import (
+    DEFAULT_GRAPHQL_RATE_LIMIT,
+    DEFAULT_RATE_LIMIT,
+    UNAUTHENTICATED_RATE_LIMIT,
+)
 from bot.emulator.state.git import Archive, GitState
 from bot.emulator.state.pulls import PullState
+from bot.emulator.state.threads import NodeRef, ThreadState
 from bot.emulator.state.world import WorldState
 
 __all__ = [
+    "DEFAULT_GRAPHQL_RATE_LIMIT",
     "DEFAULT_RATE_LIMIT",
     "DOCS_URL",
     "UNAUTHENTICATED_RATE_LIMIT",
@@ -33,6 +38,7 @@ __all__ = [
     "EmulatorState",
     "Fault",
     "FaultPlan",
+    "NodeRef",
     "Principal",
     "RateLimit",
     "TokenInfo",
@@ -44,7 +50,7 @@ __all__ = [
 log = logging.getLogger("bot.emulator.contract")
 
 
-class EmulatorState(WorldState, AccessState, PullState, GitState, DiscussionState, CheckRunState):
+class EmulatorState(WorldState, AccessState, PullState, GitState, ThreadState, CheckRunState):
     """An in-memory GitHub for one GitHub App."""
 
     # ----- rate limits ----------------------------------------------------------------------------

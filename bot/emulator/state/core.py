@@ -39,6 +39,7 @@ from bot.emulator.render import PullFacts, Site, pull_json, repository_json
 GITHUB_API_URL = "https://api.github.com"
 GITHUB_HTML_URL = "https://github.com"
 DEFAULT_RATE_LIMIT = 5000
+DEFAULT_GRAPHQL_RATE_LIMIT = 5000
 UNAUTHENTICATED_RATE_LIMIT = 60
 DEFAULT_PERMISSIONS: Mapping[str, str] = {
     "checks": "write",
@@ -95,6 +96,7 @@ class StateCore:
         self.html_url = GITHUB_HTML_URL
         self.permissions: dict[str, str] = dict(DEFAULT_PERMISSIONS)
         self.rate_limit = DEFAULT_RATE_LIMIT
+        self.graphql_rate_limit = DEFAULT_GRAPHQL_RATE_LIMIT
         self.secondary_write_limit_per_minute = 80
         self.secondary_write_limit_per_hour = 500
         self.max_concurrent_requests = 100

@@ -20,7 +20,6 @@ from bot.emulator.model import (
     Review,
     ReviewComment,
 )
-from bot.emulator.render import node_id
 from bot.emulator.render_discussion import issue_comment_json, reaction_json, review_comment_json
 from bot.emulator.reviews import Anchor, anchor
 from bot.emulator.state.core import StateCore
@@ -209,25 +208,6 @@ class DiscussionState(StateCore):
     ) -> dict[str, Any]:
         """A human's reply in a review thread (for scripting conversations with the bot)."""
         return self.reply_to_review_comment(full_name, number, comment_id, body, user_login)
-
-    def resolve_review_thread(self, full_name: str, comment_id: int, *, resolved: bool = True) -> None:
-        """Mark the thread of top-level comment `comment_id` resolved (or unresolved), as a human does."""
-        with self._lock:
-            self._find_review_comment(full_name, comment_id).thread_resolved = resolved
-
-    def review_thread(self, full_name: str, comment_id: int) -> dict[str, Any]:
-        """The `thread` of a `pull_request_review_thread` webhook: its node id and its comments."""
-        with self._lock:
-            root = self._find_review_comment(full_name, comment_id)
-            comments = [root] + [c for c in self._comments.values() if c.in_reply_to_id == root.id]
-            return {
-                "node_id": node_id("PullRequestReviewThread", root.id),
-                "comments": [self._review_comment_json(c) for c in comments],
-            }
-
-    def is_thread_resolved(self, full_name: str, comment_id: int) -> bool:
-        with self._lock:
-            return self._find_review_comment(full_name, comment_id).thread_resolved
 
     # ----- reactions -------------------------------------------------------------------------------
 
