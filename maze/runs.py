@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maze.store.models import Installation, Repository, ReviewRun, RunEvent, RunStage, WebhookDelivery, utcnow
+
+_Row = TypeVar("_Row", Installation, Repository)
 
 PIPELINE: tuple[RunStage, ...] = (
     RunStage.QUEUED,
@@ -66,17 +70,41 @@ def record_delivery(session: Session, request: ReviewRequest) -> bool:
     return True
 
 
+def _get_or_insert(session: Session, model: type[_Row], key: int, make: Callable[[], _Row]) -> _Row:
+    """The row with primary key `key`, inserted if missing; a concurrent insert by another worker is fine."""
+    row = session.get(model, key)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = make()
+            session.add(row)
+    except IntegrityError:
+        row = session.get(model, key)
+        assert row is not None
+    return row
+
+
 def ensure_repository(
     session: Session, request: ReviewRequest, *, account_login: str, default_branch: str
 ) -> Repository:
-    installation = session.get(Installation, request.installation_id)
-    if installation is None:
-        installation = Installation(id=request.installation_id, account_login=account_login)
-        session.add(installation)
-    repository = session.get(Repository, request.repository_id)
-    if repository is None:
-        repository = Repository(id=request.repository_id, installation_id=installation.id)
-        session.add(repository)
+    installation = _get_or_insert(
+        session,
+        Installation,
+        request.installation_id,
+        lambda: Installation(id=request.installation_id, account_login=account_login),
+    )
+    repository = _get_or_insert(
+        session,
+        Repository,
+        request.repository_id,
+        lambda: Repository(
+            id=request.repository_id,
+            installation_id=installation.id,
+            full_name=request.repository,
+            default_branch=default_branch,
+        ),
+    )
     repository.full_name = request.repository
     repository.default_branch = default_branch
     session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import redis.exceptions
+from celery.exceptions import SoftTimeLimitExceeded
 from gidgethub import GitHubBroken, HTTPException, RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -29,6 +30,8 @@ def is_transient(error: BaseException) -> bool:
 
 def describe_error(error: BaseException) -> str:
     """A one-line reason for the run's record: GitHub's status code when GitHub refused."""
+    if isinstance(error, SoftTimeLimitExceeded):
+        return "the stage ran out of time (review_timeout_seconds)"
     if isinstance(error, HTTPException):
         return f"GitHub answered HTTP {int(error.status_code)}: {error}"
     return f"{type(error).__name__}: {error}"

@@ -24,6 +24,9 @@ from maze.config import Settings, load_settings
 from maze.store import schema
 from tasks.celery_app import create_celery
 from tasks.queue import CeleryEnqueuer
+from tests.faults.fixtures import postgres_proxy, private_redis, process_groups
+
+__all__ = ["postgres_proxy", "private_redis", "process_groups"]
 
 APP_ID = 4242
 SECRET = "e2e-webhook-secret"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 
 from maze.analysis import Problem, propose
 from maze.lint.ruff import check_source
@@ -20,7 +20,14 @@ from maze.run_data import (
     save_proposals,
     suggestions_of,
 )
-from maze.runs import ReviewRequest, get_or_create_run, record_delivery, supersede_other_heads, transition
+from maze.runs import (
+    ReviewRequest,
+    ensure_repository,
+    get_or_create_run,
+    record_delivery,
+    supersede_other_heads,
+    transition,
+)
 from maze.store import schema
 from maze.store.db import engine_for, session_scope
 from maze.store.models import (
@@ -170,3 +177,19 @@ def test_maze_db_commands(tmp_path: Path) -> None:
     assert checked.exit_code == 0 and "agree" in checked.output
     bad = runner.invoke(main, ["--database-url", "not a url", "db", "upgrade"])
     assert bad.exit_code != 0 and "database_url" in bad.output and "command line" in bad.output
+
+
+def test_concurrent_first_reviews_of_one_installation_do_not_collide(database_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def begin(number: int) -> int:
+        request = ReviewRequest(9, 77, "o/r", number, f"{number:040d}", f"d-{number}")
+        with session_scope(database_url) as session:
+            ensure_repository(session, request, account_login="o", default_branch="main")
+            return get_or_create_run(session, request).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        run_ids = list(pool.map(begin, range(16)))
+    assert len(set(run_ids)) == 16
+    with session_scope(database_url) as session:
+        assert session.scalar(select(func.count()).select_from(Installation)) == 1
