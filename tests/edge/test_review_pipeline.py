@@ -29,7 +29,7 @@ from maze.store.models import (
     SuggestionStatus,
 )
 from tasks import runtime
-from tasks.pipeline import execute
+from tasks.pipeline import NotYourTurn, execute
 from tasks.queue import drive_review
 from tasks.stages import start
 
@@ -251,3 +251,30 @@ def test_github_failure_marks_the_run_failed_with_the_reason(world: tuple[Emulat
     assert run.stage is RunStage.FAILED and run.failed_stage == "indexing"
     assert run.error == "GitHub answered HTTP 500: Internal Server Error"
     assert _stages(settings, run.id)[-1] == "failed"
+
+
+def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Settings]) -> None:
+    state, settings = world
+    process = runtime.current()
+    first = process.run(start(_open(state)))
+    assert first is not None
+    caps = []
+    for index in range(settings.max_runs_per_installation):
+        repo = f"octo-org/more-{index}"
+        base, head = sample_repository()
+        created = state.create_repository(state.installation_ids()[0], repo, base)
+        state.push(repo, "b", head)
+        pull = state.open_pull_request(repo, head="b")
+        request = ReviewRequest(
+            state.installation_ids()[0], int(created["id"]), repo, 1, pull["head"]["sha"], "d"
+        )
+        caps.append(process.run(start(request)))
+    assert all(run_id is not None for run_id in caps)
+    for run_id in [first, *caps[:-1]]:
+        assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
+    with pytest.raises(NotYourTurn):
+        process.run(execute(caps[-1], RunStage.INDEXING))
+    assert process.run(execute(first, RunStage.FINDING)) is RunStage.GENERATING
+    for stage in (RunStage.GENERATING, RunStage.VALIDATING, RunStage.POSTING):
+        process.run(execute(first, stage))
+    assert process.run(execute(caps[-1], RunStage.INDEXING)) is RunStage.FINDING
