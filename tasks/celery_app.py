@@ -6,7 +6,8 @@
   generating, validating); prefetch 1, so a worker holds no more slow work than it is doing.
 - Retries with backoff only for transient failures (`tasks.errors`), counted per task; see `tasks.jobs`.
 - Worker processes are recycled after `worker_max_tasks_per_child` tasks; JSON only; no result backend.
-- A beat schedule resumes runs whose task was lost.
+- A beat schedule resumes runs whose task was lost; the broker itself hands the tasks of a killed
+  worker to another one once their visibility timeout has passed (swept every 10 s).
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def celery_settings(settings: Settings) -> dict[str, object]:
         "broker_transport_options": {
             "global_keyprefix": settings.redis_prefix,
             "visibility_timeout": time_limit * VISIBILITY_FACTOR,
+            # Sweep for tasks of dead workers every 10 s, and never let a worker killed while sweeping
+            # block the sweeps of the others for longer than a minute.
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": 60,
         },
         "task_queues": [Queue(FAST_QUEUE), Queue(SLOW_QUEUE)],
         "task_default_queue": FAST_QUEUE,

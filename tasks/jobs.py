@@ -64,12 +64,13 @@ def _retry_or_raise(task: Task[Any, Any], error: Exception) -> None:
 @shared_task(name=START_TASK, bind=True, acks_late=True, max_retries=None)
 def start_review(self: Task[Any, Any], /, **request: Any) -> None:
     try:
-        run_id = runtime.current().run(start(ReviewRequest(**request)))
+        started = runtime.current().run(start(ReviewRequest(**request)))
     except Exception as error:
         _retry_or_raise(self, error)
         raise
-    if run_id is not None:
-        schedule(RunStage.INDEXING, run_id)
+    if started is not None:
+        run_id, stage = started
+        schedule(stage, run_id)
 
 
 def _stage_task(stage: RunStage) -> None:

@@ -78,9 +78,12 @@ def drive_review(request: ReviewRequest) -> int | None:
     """Start a review and run its stages in turn, as the Celery tasks would; returns the run id."""
     process = runtime.current()
     retries = process.settings.stage_retries
-    run_id = _with_retries(lambda: process.run(start(request)), retries)
-    stage: RunStage | None = RunStage.INDEXING
-    while run_id is not None and stage is not None and not stage.is_final:
+    started = _with_retries(lambda: process.run(start(request)), retries)
+    if started is None:
+        return None
+    run_id, first = started
+    stage: RunStage | None = first
+    while stage is not None and not stage.is_final:
         stage = _run_stage(process, run_id, stage, retries)
     return run_id
 

@@ -11,6 +11,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import aiohttp
@@ -38,6 +39,7 @@ class ProcessRuntime:
         self._connection: GitHubConnection | None = None
         self._redis: aioredis.Redis | None = None
         self._leases: RunLeases | None = None
+        self._local_locks: dict[str, asyncio.Lock] = {}
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
@@ -67,6 +69,12 @@ class ProcessRuntime:
             cap = self.settings.max_runs_per_installation
             self._leases = RedisLeases(redis, self.settings.redis_prefix, cap) if redis else MemoryLeases(cap)
         return self._leases
+
+    def lock(self, name: str, ttl: float) -> AbstractAsyncContextManager[object]:
+        """A lock held across processes when Redis is configured (in this process otherwise)."""
+        if self.settings.redis_url is not None:
+            return _RedisLock(self, name, ttl)
+        return self._local_locks.setdefault(name, asyncio.Lock())
 
     async def github(self) -> GitHubConnection:
         """The process's GitHub connection; must be awaited on the process loop."""
@@ -103,6 +111,26 @@ class ProcessRuntime:
         self._loop = self._thread = None
         self._connection = self._redis = None
         self._leases = None
+
+
+class _RedisLock:
+    def __init__(self, process: ProcessRuntime, name: str, ttl: float) -> None:
+        self._process, self._name, self._ttl = process, name, ttl
+        self._lock: Any = None
+
+    async def __aenter__(self) -> object:
+        redis = await self._process.redis()
+        assert redis is not None
+        self._lock = redis.lock(
+            f"{self._process.settings.redis_prefix}lock:{self._name}",
+            timeout=self._ttl,
+            blocking_timeout=self._ttl,
+        )
+        await self._lock.acquire()
+        return self._lock
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._lock.release()
 
 
 _current: list[ProcessRuntime] = []

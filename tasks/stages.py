@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
 POST_ATTEMPTS = 8
+PUBLISH_LOCK_SECONDS = 300.0
 
 
 class StageLost(RuntimeError):
@@ -134,8 +135,11 @@ async def _client(run: RunInfo) -> GitHubClient:
 # ----- start: pick the head to review, supersede the others -----------------------------------------
 
 
-async def start(request: ReviewRequest) -> int | None:
-    """Create (or find) the run for the PR's *current* head; returns its id when indexing should begin."""
+async def start(request: ReviewRequest) -> tuple[int, RunStage] | None:
+    """Create (or find) the run for the PR's *current* head; returns it with the stage to schedule.
+
+    A run found part-way (a redelivered start after a crash) gets its current stage scheduled again.
+    """
     if await in_db(lambda session: is_suspended(session, request.installation_id)):
         log.info(
             "%s#%s skipped: installation %s is suspended",
@@ -149,7 +153,7 @@ async def start(request: ReviewRequest) -> int | None:
     pull = await client.pull_request(request.repository, request.pr_number)
     head = str(pull["head"]["sha"])
 
-    def begin(session: Session) -> int | None:
+    def begin(session: Session) -> tuple[int, RunStage] | None:
         record_delivery(session, request)
         ensure_repository(
             session,
@@ -163,16 +167,20 @@ async def start(request: ReviewRequest) -> int | None:
             log.info(
                 "runs %s superseded by %s#%s@%s", stopped, request.repository, request.pr_number, head[:12]
             )
-        if run.stage is not RunStage.QUEUED:
+        if run.stage.is_final:
             return None
+        if run.stage is not RunStage.QUEUED:
+            return run.id, run.stage
         if pull.get("state") != "open":
             transition(
                 session, run.id, RunStage.QUEUED, RunStage.SKIPPED, detail="the pull request is closed"
             )
             return None
-        return run.id if transition(session, run.id, RunStage.QUEUED, RunStage.INDEXING) else None
+        if not transition(session, run.id, RunStage.QUEUED, RunStage.INDEXING):
+            return None
+        return run.id, RunStage.INDEXING
 
-    result: int | None = await in_db(begin)
+    result: tuple[int, RunStage] | None = await in_db(begin)
     return result
 
 
@@ -445,6 +453,13 @@ async def _publish(client: GitHubClient, run: RunInfo, draft: ReviewDraft) -> tu
     A create that fails in transit may still have reached GitHub, so every retry looks for the marker first.
     """
     marker = review_marker(run.id, run.pr_number, run.head_sha)
+    async with runtime.current().lock(f"publish:{run.id}", ttl=PUBLISH_LOCK_SECONDS):
+        return await _publish_once(client, run, draft, marker)
+
+
+async def _publish_once(
+    client: GitHubClient, run: RunInfo, draft: ReviewDraft, marker: str
+) -> tuple[int, list[JSON]]:
     for attempt in range(1, POST_ATTEMPTS + 1):
         existing = _marked(await client.reviews(run.repository, run.pr_number), marker)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,18 @@ def test_a_post_interrupted_after_github_accepted_it_is_not_duplicated(
     assert len(state.reviews(REPO, request.pr_number)) == 1
 
 
+def test_a_redelivered_start_schedules_the_stage_the_run_is_at(world: tuple[EmulatorState, Settings]) -> None:
+    state, _ = world
+    request = _open(state)
+    process = runtime.current()
+    started = process.run(start(request))
+    assert started is not None
+    run_id, stage = started
+    assert process.run(start(request)) == (run_id, RunStage.INDEXING)
+    assert process.run(execute(run_id, stage)) is RunStage.FINDING
+    assert process.run(start(request)) == (run_id, RunStage.FINDING)
+
+
 def test_a_redelivered_stage_task_of_a_finished_stage_does_nothing(
     world: tuple[EmulatorState, Settings],
 ) -> None:
@@ -145,8 +158,9 @@ def test_a_run_stopped_mid_way_resumes_from_its_last_completed_stage(
     state, _ = world
     request = _open(state)
     process = runtime.current()
-    run_id = process.run(start(request))
-    assert run_id is not None
+    started = process.run(start(request))
+    assert started is not None and started[1] is RunStage.INDEXING
+    run_id = started[0]
     assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
     assert process.run(execute(run_id, RunStage.FINDING)) is RunStage.GENERATING
     requests_before = len(state.request_log)
@@ -189,8 +203,10 @@ def test_the_current_head_is_reviewed_and_older_runs_superseded(
     state, settings = world
     request = _open(state)
     process = runtime.current()
-    old_run = process.run(start(request))
-    assert old_run is not None and process.run(execute(old_run, RunStage.INDEXING)) is RunStage.FINDING
+    started = process.run(start(request))
+    assert started is not None
+    old_run = started[0]
+    assert process.run(execute(old_run, RunStage.INDEXING)) is RunStage.FINDING
     newer = state.push(REPO, "stock-report", {"inventory/extra.py": "import os\n"})
     drive_review(request)
     with session_scope(settings.database_url) as session:
@@ -256,8 +272,9 @@ def test_github_failure_marks_the_run_failed_with_the_reason(world: tuple[Emulat
 def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Settings]) -> None:
     state, settings = world
     process = runtime.current()
-    first = process.run(start(_open(state)))
-    assert first is not None
+    started = process.run(start(_open(state)))
+    assert started is not None
+    first = started[0]
     caps = []
     for index in range(settings.max_runs_per_installation):
         repo = f"octo-org/more-{index}"
@@ -268,8 +285,9 @@ def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Set
         request = ReviewRequest(
             state.installation_ids()[0], int(created["id"]), repo, 1, pull["head"]["sha"], "d"
         )
-        caps.append(process.run(start(request)))
-    assert all(run_id is not None for run_id in caps)
+        begun = process.run(start(request))
+        assert begun is not None
+        caps.append(begun[0])
     for run_id in [first, *caps[:-1]]:
         assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
     with pytest.raises(NotYourTurn):
@@ -278,3 +296,26 @@ def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Set
     for stage in (RunStage.GENERATING, RunStage.VALIDATING, RunStage.POSTING):
         process.run(execute(first, stage))
     assert process.run(execute(caps[-1], RunStage.INDEXING)) is RunStage.FINDING
+
+
+def test_two_workers_posting_the_same_run_at_once_post_one_review(
+    world: tuple[EmulatorState, Settings],
+) -> None:
+    state, _ = world
+    request = _open(state)
+    process = runtime.current()
+    started = process.run(start(request))
+    assert started is not None
+    run_id, stage = started
+    while stage is not RunStage.POSTING:
+        following = process.run(execute(run_id, stage))
+        assert following is not None
+        stage = following
+
+    async def both() -> list[RunStage | None]:
+        return list(await asyncio.gather(execute(run_id, stage), execute(run_id, stage)))
+
+    outcomes = process.run(both())
+    assert sorted(str(o) for o in outcomes) == ["None", "done"]
+    assert len(state.reviews(REPO, request.pr_number)) == 1
+    assert len(state.review_comments(REPO, request.pr_number)) == 6
