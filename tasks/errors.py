@@ -17,8 +17,10 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     InterfaceError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    redis.exceptions.LockError,
     ConnectionError,
     TimeoutError,
+    SoftTimeLimitExceeded,
 )
 
 

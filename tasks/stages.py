@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1_000_000
 POST_ATTEMPTS = 8
-PUBLISH_LOCK_SECONDS = 300.0
 
 
 class StageLost(RuntimeError):
@@ -453,7 +452,8 @@ async def _publish(client: GitHubClient, run: RunInfo, draft: ReviewDraft) -> tu
     A create that fails in transit may still have reached GitHub, so every retry looks for the marker first.
     """
     marker = review_marker(run.id, run.pr_number, run.head_sha)
-    async with runtime.current().lock(f"publish:{run.id}", ttl=PUBLISH_LOCK_SECONDS):
+    process = runtime.current()
+    async with process.lock(f"publish:{run.id}", ttl=process.settings.review_timeout_seconds):
         return await _publish_once(client, run, draft, marker)
 
 

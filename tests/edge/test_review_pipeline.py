@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ from maze.store.models import (
     RunStage,
     Suggestion,
     SuggestionStatus,
+    utcnow,
 )
 from tasks import runtime
 from tasks.pipeline import NotYourTurn, execute
 from tasks.queue import drive_review
+from tasks.recovery import resume_stalled
 from tasks.stages import start
 
 APP_ID = 77
@@ -319,3 +322,22 @@ def test_two_workers_posting_the_same_run_at_once_post_one_review(
     assert sorted(str(o) for o in outcomes) == ["None", "done"]
     assert len(state.reviews(REPO, request.pr_number)) == 1
     assert len(state.review_comments(REPO, request.pr_number)) == 6
+
+
+def test_stalled_runs_are_found_for_resumption(world: tuple[EmulatorState, Settings]) -> None:
+    state, settings = world
+    request = _open(state)
+    process = runtime.current()
+    started = process.run(start(request))
+    assert started is not None
+    run_id, _ = started
+    assert process.run(resume_stalled(timedelta(seconds=60))) == []
+    with session_scope(settings.database_url) as session:
+        session.execute(
+            update(ReviewRun)
+            .where(ReviewRun.id == run_id)
+            .values(stage_started_at=utcnow() - timedelta(hours=1))
+        )
+    assert process.run(resume_stalled(timedelta(seconds=60))) == [(run_id, RunStage.INDEXING)]
+    drive_review(request)
+    assert process.run(resume_stalled(timedelta(seconds=0))) == []
