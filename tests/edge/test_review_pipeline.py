@@ -78,6 +78,13 @@ def _review(settings: Settings, request: ReviewRequest) -> ReviewRun:
     return _run(settings, request)
 
 
+def _start(request: ReviewRequest) -> tuple[int, RunStage]:
+    """What `start_review` does: the run for the PR's head, and the stage to schedule."""
+    started = runtime.current().run(start(request))
+    assert started is not None
+    return started
+
+
 def _run(settings: Settings, request: ReviewRequest, head: str | None = None) -> ReviewRun:
     with session_scope(settings.database_url) as session:
         run = find_run(session, request.repository_id, request.pr_number, head or request.head_sha)
@@ -137,8 +144,7 @@ def test_a_redelivered_start_schedules_the_stage_the_run_is_at(world: tuple[Emul
     state, _ = world
     request = _open(state)
     process = runtime.current()
-    started = process.run(start(request))
-    assert started is not None
+    started = _start(request)
     run_id, stage = started
     assert process.run(start(request)) == (run_id, RunStage.INDEXING)
     assert process.run(execute(run_id, stage)) is RunStage.FINDING
@@ -161,8 +167,8 @@ def test_a_run_stopped_mid_way_resumes_from_its_last_completed_stage(
     state, _ = world
     request = _open(state)
     process = runtime.current()
-    started = process.run(start(request))
-    assert started is not None and started[1] is RunStage.INDEXING
+    started = _start(request)
+    assert started[1] is RunStage.INDEXING
     run_id = started[0]
     assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
     assert process.run(execute(run_id, RunStage.FINDING)) is RunStage.GENERATING
@@ -206,8 +212,7 @@ def test_the_current_head_is_reviewed_and_older_runs_superseded(
     state, settings = world
     request = _open(state)
     process = runtime.current()
-    started = process.run(start(request))
-    assert started is not None
+    started = _start(request)
     old_run = started[0]
     assert process.run(execute(old_run, RunStage.INDEXING)) is RunStage.FINDING
     newer = state.push(REPO, "stock-report", {"inventory/extra.py": "import os\n"})
@@ -275,8 +280,7 @@ def test_github_failure_marks_the_run_failed_with_the_reason(world: tuple[Emulat
 def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Settings]) -> None:
     state, settings = world
     process = runtime.current()
-    started = process.run(start(_open(state)))
-    assert started is not None
+    started = _start(_open(state))
     first = started[0]
     caps = []
     for index in range(settings.max_runs_per_installation):
@@ -288,9 +292,7 @@ def test_a_busy_installation_waits_for_its_share(world: tuple[EmulatorState, Set
         request = ReviewRequest(
             state.installation_ids()[0], int(created["id"]), repo, 1, pull["head"]["sha"], "d"
         )
-        begun = process.run(start(request))
-        assert begun is not None
-        caps.append(begun[0])
+        caps.append(_start(request)[0])
     for run_id in [first, *caps[:-1]]:
         assert process.run(execute(run_id, RunStage.INDEXING)) is RunStage.FINDING
     with pytest.raises(NotYourTurn):
@@ -307,8 +309,7 @@ def test_two_workers_posting_the_same_run_at_once_post_one_review(
     state, _ = world
     request = _open(state)
     process = runtime.current()
-    started = process.run(start(request))
-    assert started is not None
+    started = _start(request)
     run_id, stage = started
     while stage is not RunStage.POSTING:
         following = process.run(execute(run_id, stage))
@@ -328,8 +329,7 @@ def test_stalled_runs_are_found_for_resumption(world: tuple[EmulatorState, Setti
     state, settings = world
     request = _open(state)
     process = runtime.current()
-    started = process.run(start(request))
-    assert started is not None
+    started = _start(request)
     run_id, _ = started
     assert process.run(resume_stalled(timedelta(seconds=60))) == []
     with session_scope(settings.database_url) as session:
