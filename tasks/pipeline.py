@@ -7,6 +7,7 @@ calls in a loop), so embedded mode behaves like production.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -14,12 +15,22 @@ from sqlalchemy.orm import Session
 from maze.runs import is_after, next_stage, transition
 from maze.store.models import ReviewRun, RunStage
 from tasks import runtime
-from tasks.stages import STAGES, StageLost, in_db, run_info
+from tasks.posting import post
+from tasks.stages import RunInfo, StageLost, find, generate, in_db, index, run_info, validate
 
 log = logging.getLogger(__name__)
 
 SLOW_STAGES = frozenset({RunStage.INDEXING, RunStage.FINDING, RunStage.GENERATING, RunStage.VALIDATING})
 FAST_STAGES = frozenset({RunStage.POSTING})
+
+
+STAGES: dict[RunStage, Callable[[RunInfo], Awaitable[None]]] = {
+    RunStage.INDEXING: index,
+    RunStage.FINDING: find,
+    RunStage.GENERATING: generate,
+    RunStage.VALIDATING: validate,
+    RunStage.POSTING: post,
+}
 
 
 class NotYourTurn(RuntimeError):

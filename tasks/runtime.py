@@ -41,14 +41,21 @@ class ProcessRuntime:
         self._leases: RunLeases | None = None
         self._local_locks: dict[str, asyncio.Lock] = {}
 
+    def forget_loop_state(self) -> None:
+        """Drop everything bound to the event loop (after a fork, a close, or before a new loop)."""
+        self._loop = self._thread = None
+        self._connection = self._redis = None
+        self._leases = None
+        self._local_locks = {}
+
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:
             if self._loop is None or self._thread is None or not self._thread.is_alive():
+                self.forget_loop_state()
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(target=loop.run_forever, name="maze-io", daemon=True)
                 thread.start()
                 self._loop, self._thread = loop, thread
-                self._connection, self._redis, self._leases = None, None, None
             return self._loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -108,9 +115,7 @@ class ProcessRuntime:
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
-        self._loop = self._thread = None
-        self._connection = self._redis = None
-        self._leases = None
+        self.forget_loop_state()
 
 
 class _RedisLock:
@@ -138,9 +143,7 @@ _current: list[ProcessRuntime] = []
 
 def _after_fork_in_child() -> None:
     for runtime in _current:
-        runtime._loop = runtime._thread = None
-        runtime._connection = runtime._redis = None
-        runtime._leases = None
+        runtime.forget_loop_state()
         runtime._start_lock = threading.Lock()
 
 
