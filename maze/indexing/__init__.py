@@ -1,0 +1,1 @@
+"""Repository indexing: tree-sitter extraction of definitions, imports and references per file."""
