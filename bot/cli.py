@@ -243,6 +243,46 @@ def runs_resume(ctx: click.Context) -> None:
     click.echo(f"resumed {len(resumed)} run(s)")
 
 
+@main.command("index")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--json", "as_json", is_flag=True, help="Print the report (and map) as JSON.")
+@click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: every core).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor fill the shared index cache.")
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Skip files larger than this.")
+@click.option("--map-tokens", type=click.IntRange(min=0), default=0, help="Also print a repo map this big.")
+@click.option("--changed", multiple=True, help="A changed file the repo map centres on (repeatable).")
+@click.pass_context
+def index(
+    ctx: click.Context,
+    path: Path,
+    as_json: bool,
+    workers: int | None,
+    no_cache: bool,
+    max_bytes: int | None,
+    map_tokens: int,
+    changed: tuple[str, ...],
+) -> None:
+    """Index a working tree (honouring .gitignore): symbols, imports and references per file."""
+    from maze.indexing.cli_support import run_index
+
+    settings = _settings(ctx.find_root())
+    if not no_cache:
+        _require_current_schema(settings)
+    outcome = run_index(
+        path,
+        database_url=None if no_cache else settings.database_url,
+        workers=workers,
+        max_bytes=max_bytes,
+        map_tokens=map_tokens,
+        changed=changed,
+        show_progress=not as_json,
+    )
+    if as_json:
+        click.echo(json.dumps(outcome.to_json(), indent=2))
+    else:
+        click.echo(outcome.to_text())
+
+
 @main.group("config")
 def config_group() -> None:
     """Inspect settings."""

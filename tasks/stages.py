@@ -48,6 +48,7 @@ from maze.store.models import ReviewRun, RunStage, SuggestionStatus
 from maze.suggestions import Candidate
 from maze.validation import Baseline, Verdict
 from tasks import runtime
+from tasks.repo_index import RepositoryUnreadable, index_at_head
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +203,22 @@ def _skip_reason(item: JSON, config: RepoConfig) -> str | None:
 async def index(run: RunInfo) -> None:
     client = await github_client(run)
     config, notes = await _repo_config(client, run)
+    files = await client.pull_request_files(run.repository, run.pr_number)
+    try:
+        report = await index_at_head(
+            client,
+            run.repository,
+            run.head_sha,
+            in_db,
+            ignored=config.is_ignored,
+            changed=frozenset(str(item["filename"]) for item in files),
+        )
+        index_summary = report.to_json(list_limit=20)
+    except RepositoryUnreadable as error:
+        notes.append(f"The repository could not be indexed: {error}")
+        index_summary = {"error": str(error)}
     records = []
-    for item in await client.pull_request_files(run.repository, run.pr_number):
+    for item in files:
         path = str(item["filename"])
         skipped = _skip_reason(item, config)
         content = None
@@ -226,6 +241,7 @@ async def index(run: RunInfo) -> None:
         notes=notes,
         files=len(records),
         reviewed_files=sum(1 for r in records if r.content is not None),
+        index=index_summary,
     )
 
 

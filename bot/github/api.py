@@ -13,6 +13,7 @@ Every wait and retry is logged with the installation and the request.
 from __future__ import annotations
 
 import asyncio
+import http
 import logging
 import random
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from gidgethub import GitHubBroken, HTTPException, RateLimitExceeded
+from gidgethub import GitHubBroken, HTTPException, RateLimitExceeded, sansio
 from gidgethub.aiohttp import GitHubAPI
 
 from bot.github.pacing import WritePacer
@@ -31,6 +32,7 @@ log = logging.getLogger("maze.github")
 USER_AGENT = "maze-review-bot"
 SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
@@ -148,6 +150,35 @@ class MazeGitHubAPI(GitHubAPI):
             await asyncio.sleep(delay)
             return True
         return False
+
+    async def download(self, url: str, url_vars: Mapping[str, str] | None = None) -> bytes:
+        """GET binary content such as an archive, following GitHub's redirect to a signed download URL.
+
+        The redirect target carries its own token, so our credentials are not sent there. Rate limits and
+        transient failures get the same handling as JSON requests.
+        """
+        request_url = sansio.format_url(url, dict(url_vars or {}), base_url=self.base_url)
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.manage_rate_limit(method="GET", url=request_url)
+            headers = sansio.create_headers(self.requester, oauth_token=self.oauth_token)
+            status, response_headers, body = await self._request("GET", request_url, headers)
+            if status in _REDIRECTS and "Location" in response_headers:
+                status, response_headers, body = await self._request(
+                    "GET", response_headers["Location"], {"user-agent": self.requester}
+                )
+            if status == 200:
+                return body
+            try:
+                sansio.decipher_response(status, response_headers, body)
+            except HTTPException as error:
+                if await self.handle_rate_limit_error(
+                    method="GET", url=request_url, exception=error, attempt=attempt
+                ):
+                    continue
+                raise
+            raise GitHubBroken(http.HTTPStatus(status), f"unexpected {status} downloading {request_url}")
 
     async def _request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes = b""

@@ -101,6 +101,18 @@ class GitHubClient:
             return None
         return base64.b64decode(str(item.get("content", "")))
 
+    async def git_tree(self, full_name: str, tree_sha: str) -> JSON:
+        """The recursive tree at a commit or tree SHA; `truncated` is true when GitHub cut it short."""
+        return await self._item(f"/repos/{full_name}/git/trees/{tree_sha}?recursive=1")
+
+    async def git_blob(self, full_name: str, blob_sha: str) -> bytes:
+        item = await self._item(f"/repos/{full_name}/git/blobs/{blob_sha}")
+        return base64.b64decode(str(item.get("content", "")))
+
+    async def tarball(self, full_name: str, ref: str) -> bytes:
+        """The repository's `.tar.gz` at `ref`, through GitHub's redirect to codeload."""
+        return await self._call(lambda gh: gh.download(f"/repos/{full_name}/tarball/{ref}"))
+
     async def reviews(self, full_name: str, number: int) -> list[JSON]:
         return await self._items(f"/repos/{full_name}/pulls/{number}/reviews?per_page=100")
 

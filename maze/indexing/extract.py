@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from tree_sitter import Node, Parser, QueryCursor
 
 from maze.indexing import imports, signatures
@@ -20,8 +22,10 @@ Captures = dict[str, list[Node]]
 
 # When one node is captured under several kinds, the first kind here wins (a method is also a function).
 _PRIORITY: tuple[DefinitionKind, ...] = ("method", "function", "class", "type", "constant", "variable")
+_RANK: dict[DefinitionKind, int] = {kind: rank for rank, kind in enumerate(_PRIORITY)}
 _DEFINITION_KINDS: dict[str, DefinitionKind] = {f"definition.{kind}": kind for kind in _PRIORITY}
 _REFERENCE_KINDS: dict[str, ReferenceKind] = {"reference.call": "call", "reference.type": "type"}
+_REFERENCE_ROLES = frozenset(_REFERENCE_KINDS)
 _SCOPE_KINDS = frozenset({"class", "function", "method"})
 _CALLABLE_KINDS = frozenset({"function", "method"})
 
@@ -30,8 +34,30 @@ def extract(path: str, source: bytes, language: str) -> FileIndex:
     """Index one file. Syntax errors are reported, and whatever the parser recovered is still indexed."""
     spec = get(language)
     tree = Parser(spec.ts_language).parse(source)
-    matches = [captures for _, captures in QueryCursor(spec.query).matches(tree.root_node)]
-    found = _definition_nodes(matches)
+    roles = _pattern_roles(language)
+    found: dict[int, tuple[Node, Node, DefinitionKind]] = {}
+    import_matches: list[Captures] = []
+    reference_matches: list[tuple[Node, ReferenceKind]] = []
+    for pattern, captures in QueryCursor(spec.query).matches(tree.root_node):
+        role = roles.get(pattern)
+        if role is None:
+            role = roles[pattern] = _role(captures)
+        if role == "import":
+            import_matches.append(captures)
+            continue
+        names = captures.get("name")
+        if not names:
+            continue
+        if role in _REFERENCE_ROLES:
+            reference_matches.append((names[0], _REFERENCE_KINDS[role]))
+            continue
+        kind = _DEFINITION_KINDS.get(role)
+        if kind is None:
+            continue
+        node = captures[role][0]
+        previous = found.get(node.id)
+        if previous is None or _RANK[kind] < _RANK[previous[2]]:
+            found[node.id] = (node, names[0], kind)
     definitions = tuple(
         sorted(
             (_definition(node, name, kind, found, source, language) for node, name, kind in found.values()),
@@ -43,27 +69,28 @@ def extract(path: str, source: bytes, language: str) -> FileIndex:
         path=path,
         language=language,
         definitions=definitions,
-        imports=tuple(imports.from_matches([c for c in matches if "import" in c])),
-        references=_references(matches, name_ids),
+        imports=tuple(imports.from_matches(import_matches)),
+        references=_references(reference_matches, name_ids),
         syntax_errors=syntax_errors(tree.root_node),
         query_hash=spec.query_hash,
         grammar_version=spec.grammar_version,
     )
 
 
-def _definition_nodes(matches: list[Captures]) -> dict[int, tuple[Node, Node, DefinitionKind]]:
-    """Definition node id -> (node, name node, kind), keeping the highest-priority kind per node."""
-    found: dict[int, tuple[Node, Node, DefinitionKind]] = {}
-    for captures in matches:
-        names = captures.get("name")
-        if not names:
-            continue
-        for capture, kind in _DEFINITION_KINDS.items():
-            for node in captures.get(capture, ()):
-                previous = found.get(node.id)
-                if previous is None or _PRIORITY.index(kind) < _PRIORITY.index(previous[2]):
-                    found[node.id] = (node, names[0], kind)
-    return found
+@cache
+def _pattern_roles(language: str) -> dict[int, str]:
+    """Per process and language: query pattern index -> the capture that says what the pattern tags."""
+    return {}
+
+
+def _role(captures: Captures) -> str:
+    """`import`, `reference.call`, `definition.method`...; every match of a pattern has the same role."""
+    if "import" in captures:
+        return "import"
+    for capture in captures:
+        if capture.startswith(("definition.", "reference.")):
+            return capture
+    return "other"
 
 
 def _definition(
@@ -118,17 +145,16 @@ def _base_type_name(node: Node | None) -> str:
     return ""
 
 
-def _references(matches: list[Captures], definition_names: set[int]) -> tuple[Reference, ...]:
+def _references(
+    matches: list[tuple[Node, ReferenceKind]], definition_names: set[int]
+) -> tuple[Reference, ...]:
     seen: set[tuple[int, ReferenceKind]] = set()
     result: list[Reference] = []
-    for captures in matches:
-        names = captures.get("name")
-        if not names or names[0].id in definition_names:
+    for name, kind in matches:
+        if name.id in definition_names or (name.id, kind) in seen:
             continue
-        for capture, kind in _REFERENCE_KINDS.items():
-            if capture in captures and (names[0].id, kind) not in seen:
-                seen.add((names[0].id, kind))
-                result.append(Reference(text(names[0]), names[0].start_point.row + 1, kind))
+        seen.add((name.id, kind))
+        result.append(Reference(text(name), name.start_point.row + 1, kind))
     return tuple(sorted(result, key=lambda item: (item.line, item.name, item.kind)))
 
 

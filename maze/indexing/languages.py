@@ -41,7 +41,7 @@ class Language:
     @property
     def grammar_version(self) -> str:
         """Version of the grammar wheel, part of any cache key for extracted data."""
-        return importlib.metadata.version(self.distribution)
+        return _distribution_version(self.distribution)
 
     @property
     def query_source(self) -> str:
@@ -50,7 +50,7 @@ class Language:
     @property
     def query_hash(self) -> str:
         """sha256 of the tag query file, so cached results are invalidated when the query changes."""
-        return hashlib.sha256(self.query_source.encode("utf-8")).hexdigest()
+        return _query_hash(self.query_name)
 
     @property
     def query(self) -> tree_sitter.Query:
@@ -144,3 +144,13 @@ def _query_source(query_name: str) -> str:
 def _query(name: str) -> tree_sitter.Query:
     language = LANGUAGES[name]
     return tree_sitter.Query(language.ts_language, language.query_source)
+
+
+@cache
+def _distribution_version(distribution: str) -> str:
+    return importlib.metadata.version(distribution)
+
+
+@cache
+def _query_hash(query_name: str) -> str:
+    return hashlib.sha256(_query_source(query_name).encode("utf-8")).hexdigest()

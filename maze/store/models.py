@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     Boolean,
     DateTime,
     Enum,
@@ -276,3 +277,20 @@ class WebhookDelivery(Base):
     action: Mapped[str | None] = mapped_column(String(64), default=None)
     installation_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndexedBlob(Base):
+    """What the indexer extracted from one git blob, shared by every worker and every repository.
+
+    The key is everything the result depends on: the blob's content (its git SHA), the language it was
+    parsed as, the grammar wheel's version and the hash of the tag query. `data` is compressed JSON.
+    """
+
+    __tablename__ = "indexed_blobs"
+
+    blob_sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grammar_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    query_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
