@@ -12,7 +12,13 @@ from typing import Any
 import click
 
 from maze.indexing.repomap import RepoMap, build_repo_map
-from maze.indexing.repository import IndexReport, RepositoryIndex, default_workers, index_source
+from maze.indexing.repository import (
+    IndexReport,
+    RepositoryIndex,
+    default_workers,
+    index_source,
+    load_cached,
+)
 from maze.indexing.selection import DEFAULT_MAX_BYTES
 from maze.indexing.sources import DirectorySource, SourceError
 from maze.store.db import session_scope
@@ -103,6 +109,8 @@ def run_index(
                 index = index_source(
                     source, session, workers=workers, max_bytes=max_bytes, progress=progress
                 )
+                if map_tokens > 0:
+                    load_cached(session, index)
     return IndexOutcome(source.root, index.report, _repo_map(index, changed, map_tokens))
 
 

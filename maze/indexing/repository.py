@@ -8,11 +8,12 @@ so it fetches only blobs the cache does not hold.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,10 @@ class IndexReport:
 
 @dataclass
 class RepositoryIndex:
-    """Per path, the cache key and encoded result; FileIndex records are decoded on first use."""
+    """Per path, the cache key; per key, the encoded result when at hand (`load_cached` fetches the rest).
+
+    FileIndex records are decoded on first use.
+    """
 
     keys: dict[str, CacheKey]
     encoded: dict[CacheKey, bytes]
@@ -88,7 +92,13 @@ class RepositoryIndex:
         return found
 
     def files(self) -> dict[str, FileIndex]:
-        return {path: self.file(path) for path in sorted(self.keys) if self.keys[path] in self.encoded}
+        """Every file whose result is at hand; a cache row this version cannot read is left out."""
+        result: dict[str, FileIndex] = {}
+        for path in sorted(self.keys):
+            if self.keys[path] in self.encoded:
+                with contextlib.suppress(CacheFormatError):
+                    result[path] = self.file(path)
+        return result
 
 
 @dataclass(frozen=True)
@@ -256,8 +266,7 @@ def _index_candidates(
     progress: Callable[[int, int], None] | None,
 ) -> RepositoryIndex:
     keys = {c.path: c.key for c in candidates if c.key is not None}
-    stored = cache.load(session, keys.values()) if session is not None else {}
-    encoded = dict(stored)
+    stored = cache.present(session, keys.values()) if session is not None else set()
     todo: list[Work] = []
     for c in candidates:
         if c.content is not None and (c.key is None or c.key not in stored):
@@ -274,7 +283,6 @@ def _index_candidates(
         progress(0, len(todo))
     parsed = parse_many(todo, workers=workers, progress=advance)
     fresh = {item.key: item.data for item in parsed}
-    encoded.update(fresh)
     if session is not None and fresh:
         cache.store(session, fresh)
     for item in parsed:
@@ -289,15 +297,10 @@ def _index_candidates(
     report.parsed = len(parsed)
     report.cached = len(candidates) - len(parsed)
     report.indexed = len(candidates)
-    return RepositoryIndex(keys, encoded, report)
+    return RepositoryIndex(keys, fresh, report)
 
 
-def load_files(index: RepositoryIndex, paths: Iterable[str]) -> Mapping[str, FileIndex]:
-    """Decoded FileIndex records for `paths`; entries whose cached bytes cannot be read are left out."""
-    result: dict[str, FileIndex] = {}
-    for path in paths:
-        try:
-            result[path] = index.file(path)
-        except (CacheFormatError, KeyError):
-            continue
-    return result
+def load_cached(session: Session, index: RepositoryIndex) -> None:
+    """Fetch from the cache the encoded results this index only knows by key."""
+    absent = {key for key in index.keys.values() if key not in index.encoded}
+    index.encoded.update(cache.load(session, absent))
