@@ -141,6 +141,8 @@ def plan_entry(
         return Skip.SYMLINK
     if entry.kind == "symlink-outside":
         return Skip.SYMLINK_OUTSIDE
+    if entry.kind == "outside":
+        return Skip.OUTSIDE
     if entry.kind == "submodule":
         return Skip.SUBMODULE
     if ignored is not None and ignored(entry.path):

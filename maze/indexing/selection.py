@@ -25,6 +25,7 @@ class Skip(StrEnum):
     OVERSIZE = "oversize"
     SYMLINK = "symlink"
     SYMLINK_OUTSIDE = "symlink outside the tree"
+    OUTSIDE = "path outside the tree"
     SUBMODULE = "submodule"
     IGNORED = "ignored by configuration"
     UNREADABLE = "unreadable"

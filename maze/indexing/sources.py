@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 import pathspec
 
-EntryKind = Literal["file", "symlink", "symlink-outside", "submodule"]
+EntryKind = Literal["file", "symlink", "symlink-outside", "outside", "submodule"]
 
 
 def git_blob_sha(content: bytes) -> str:
@@ -180,7 +180,7 @@ class TarballSource:
             return
         path = posixpath.normpath(parts[1])
         if path.startswith("../") or path == ".." or posixpath.isabs(path):
-            self._entries.append(Entry(path, 0, "symlink-outside"))
+            self._entries.append(Entry(path, 0, "outside"))
             return
         if member.issym() or member.islnk():
             inside = member.islnk() or _stays_inside(posixpath.dirname(path), member.linkname)

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from gidgethub import GitHubBroken
-from pydantic import SecretStr
 from sqlalchemy import delete, select, update
 
 from bot.demo import sample_repository
-from bot.emulator.server import EmulatorServer
 from bot.emulator.state import EmulatorState
-from bot.github.api import RetryPolicy
 from maze.config import Settings
 from maze.runs import ReviewRequest, find_run
-from maze.store import schema
 from maze.store.db import session_scope
 from maze.store.models import (
     FeedbackEvent,
@@ -37,29 +30,7 @@ from tasks.queue import drive_review
 from tasks.recovery import resume_stalled
 from tasks.stages import start
 
-APP_ID = 77
 REPO = "octo-org/inventory"
-
-
-@pytest.fixture()
-def world(app_key: Any, tmp_path: Path) -> Iterator[tuple[EmulatorState, Settings]]:
-    state = EmulatorState(app_id=APP_ID, app_public_key_pem=app_key.public_pem)
-    state.add_installation("octo-org")
-    with EmulatorServer(state) as server:
-        settings = Settings(
-            push_debounce_seconds=0,
-            stage_retries=3,
-            database_url=f"sqlite:///{tmp_path / 'maze.db'}",
-            webhook_secret=SecretStr("s"),
-            github_app_id=APP_ID,
-            github_private_key=SecretStr(app_key.private_pem),
-            github_api_url=server.url,
-        )
-        schema.upgrade(settings.database_url)
-        process = runtime.configure(settings, RetryPolicy(max_attempts=4, base_delay=0.01))
-        yield state, settings
-        process.close()
-    assert state.contract_violations == []
 
 
 def _open(state: EmulatorState, base_extra: dict[str, str] | None = None) -> ReviewRequest:
