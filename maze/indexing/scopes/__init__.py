@@ -1,0 +1,1 @@
+"""Per-language scope rules behind `maze.indexing.scope`: one module per grammar family."""
