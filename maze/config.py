@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -176,6 +176,7 @@ class Settings(BaseModel):
     max_runs_per_installation: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 4
     stage_retries: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)] = 6
     worker_max_tasks_per_child: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 200
+    sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
 
     @property
     def embedded_queue(self) -> bool:
@@ -203,6 +204,7 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "max_runs_per_installation": "a whole number, 1 or more",
     "stage_retries": "a whole number, 0 or more",
     "worker_max_tasks_per_child": "a whole number, 1 or more",
+    "sandbox": "'bubblewrap' (repository code runs only inside it) or 'none' (runs it unisolated: a risk)",
 }
 _SECRETS: Final = frozenset({"webhook_secret", "github_private_key"})
 

@@ -7,13 +7,17 @@ The caller fetches the file; this module only parses its text. Example::
 
     [checks]
     ruff = false
+    types = "pyright"    # auto (default: pyright when the repository configures it, else mypy), mypy, off
+    tests = true
+    max_tests = 20
+    security = true
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import pathspec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationError
@@ -51,6 +55,10 @@ class ChecksConfig(BaseModel):
 
     ruff: bool = True
     syntax: bool = True
+    types: Literal["auto", "mypy", "pyright", "off"] = "auto"
+    tests: bool = True
+    max_tests: Annotated[int, Field(ge=1, le=500)] = 30
+    security: bool = True
 
 
 class RepoConfig(BaseModel):
@@ -72,9 +80,12 @@ class RepoConfig(BaseModel):
         return self._ignore_spec.match_file(path.removeprefix("./").lstrip("/"))
 
     def allows(self, check: str) -> bool:
-        """True when the named check (a field of `ChecksConfig`) is enabled."""
-        if check not in ChecksConfig.model_fields:
-            known = ", ".join(ChecksConfig.model_fields)
+        """True when the named check (a switch of `ChecksConfig`; `types` unless "off") is enabled."""
+        if check == "types":
+            return self.checks.types != "off"
+        switches = [name for name, info in ChecksConfig.model_fields.items() if info.annotation is bool]
+        if check not in switches:
+            known = ", ".join([*switches, "types"])
             raise ValueError(f"unknown check {check!r}; known checks: {known}")
         enabled: bool = getattr(self.checks, check)
         return enabled
@@ -86,6 +97,10 @@ _EXPECTED: Final[dict[str, str]] = {
     "checks": "a table of check switches: " + ", ".join(ChecksConfig.model_fields),
     "checks.ruff": "true or false",
     "checks.syntax": "true or false",
+    "checks.types": 'one of "auto", "mypy", "pyright", "off"',
+    "checks.tests": "true or false",
+    "checks.max_tests": "an integer between 1 and 500",
+    "checks.security": "true or false",
     "max_suggestions": "an integer between 1 and 100",
 }
 

@@ -105,6 +105,47 @@ def test_ignore_spec_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_allows_rejects_unknown_check() -> None:
     with pytest.raises(ValueError, match="unknown check 'mypy'"):
         RepoConfig().allows("mypy")
+    with pytest.raises(ValueError, match="unknown check 'max_tests'; known checks: .*types"):
+        RepoConfig().allows("max_tests")
+
+
+def test_validator_keys_default() -> None:
+    checks = RepoConfig().checks
+
+    assert (checks.types, checks.tests, checks.max_tests, checks.security) == ("auto", True, 30, True)
+    assert RepoConfig().allows("types") and RepoConfig().allows("tests") and RepoConfig().allows("security")
+
+
+def test_validator_keys_parse() -> None:
+    config = parse_repo_config(
+        '[checks]\ntypes = "pyright"\ntests = false\nmax_tests = 12\nsecurity = false\n', source=SOURCE
+    )
+
+    assert config.checks.types == "pyright"
+    assert config.checks.max_tests == 12
+    assert config.allows("types")
+    assert not config.allows("tests")
+    assert not config.allows("security")
+    assert config.allows("ruff")
+
+
+@pytest.mark.parametrize("choice", ["auto", "mypy", "pyright"])
+def test_types_choices_enable_type_checking(choice: str) -> None:
+    config = parse_repo_config(f'checks.types = "{choice}"\n')
+    assert config.checks.types == choice
+    assert config.allows("types")
+
+
+def test_types_off_disables_type_checking() -> None:
+    assert not parse_repo_config('checks.types = "off"\n').allows("types")
+
+
+def test_unknown_validator_key_suggests_closest() -> None:
+    with pytest.raises(RepoConfigError) as caught:
+        parse_repo_config("[checks]\nmax_test = 3\n", source=SOURCE)
+
+    assert caught.value.key == "checks.max_test"
+    assert "did you mean 'checks.max_tests'?" in str(caught.value)
 
 
 def test_models_are_frozen() -> None:
@@ -120,7 +161,20 @@ def test_models_are_frozen() -> None:
     [
         ('checks.ruff = "yes"\n', "checks.ruff", "true or false", "'yes'"),
         ("checks.syntax = 1\n", "checks.syntax", "true or false", "1"),
-        ("checks = true\n", "checks", "a table of check switches: ruff, syntax", "True"),
+        (
+            "checks = true\n",
+            "checks",
+            "a table of check switches: ruff, syntax, types, tests, max_tests, security",
+            "True",
+        ),
+        ('checks.types = "pyre"\n', "checks.types", 'one of "auto", "mypy", "pyright", "off"', "'pyre'"),
+        ("checks.types = false\n", "checks.types", 'one of "auto", "mypy", "pyright", "off"', "False"),
+        ('checks.tests = "no"\n', "checks.tests", "true or false", "'no'"),
+        ("checks.security = 0\n", "checks.security", "true or false", "0"),
+        ("checks.max_tests = 0\n", "checks.max_tests", "an integer between 1 and 500", "0"),
+        ("checks.max_tests = 501\n", "checks.max_tests", "an integer between 1 and 500", "501"),
+        ("checks.max_tests = true\n", "checks.max_tests", "an integer between 1 and 500", "True"),
+        ('checks.max_tests = "5"\n', "checks.max_tests", "an integer between 1 and 500", "'5'"),
         ("max_suggestions = 0\n", "max_suggestions", "an integer between 1 and 100", "0"),
         ("max_suggestions = 101\n", "max_suggestions", "an integer between 1 and 100", "101"),
         ('max_suggestions = "5"\n', "max_suggestions", "an integer between 1 and 100", "'5'"),
