@@ -243,6 +243,24 @@ def runs_resume(ctx: click.Context) -> None:
     click.echo(f"resumed {len(resumed)} run(s)")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Check the database, queue, GitHub app settings, sandbox and tools; exit 1 on a problem."""
+    from bot.doctor import diagnose
+
+    checks = diagnose(_settings(ctx.find_root()))
+    if as_json:
+        click.echo(json.dumps([check.to_json() for check in checks], indent=2))
+    else:
+        width = max(len(check.name) for check in checks)
+        for check in checks:
+            click.echo(f"{check.status:<8} {check.name.ljust(width)}  {check.detail}")
+    if any(check.status == "problem" for check in checks):
+        ctx.exit(1)
+
+
 @main.command("index")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--json", "as_json", is_flag=True, help="Print the report (and map) as JSON.")
@@ -281,6 +299,51 @@ def index(
         click.echo(json.dumps(outcome.to_json(), indent=2))
     else:
         click.echo(outcome.to_text())
+
+
+@main.command("validate")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--against", metavar="REF", help="Show only what is new relative to this git ref of PATH.")
+@click.option("--json", "output", flag_value="json", help="Print the diagnostics and tool runs as JSON.")
+@click.option("--sarif", "output", flag_value="sarif", help="Print SARIF 2.1.0 (for GitHub code scanning).")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["bubblewrap", "none"]),
+    help="How repository code (tests) runs (default: the `sandbox` setting); when bubblewrap is "
+    "asked for but missing, it does not run at all.",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor fill the shared diagnostic cache.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    path: Path,
+    against: str | None,
+    output: str | None,
+    sandbox: str | None,
+    no_cache: bool,
+) -> None:
+    """Run the validators (syntax, ruff, types, tests, security) on the working tree at PATH.
+
+    Without --against every diagnostic of the tree is printed; with it, only diagnostics that are new
+    relative to REF, in files changed since REF, and tests that fail now but did not at REF.
+
+    Exit status: 1 when an error-severity diagnostic is printed, 0 when none is, 2 on bad input
+    (an unknown ref, PATH not the root of a git repository with --against, an invalid .github/maze.toml).
+    """
+    from maze.validators.cache import DatabaseDiagnosticCache
+    from maze.validators.cli_support import BadInput, render, run_validate, sandbox_runner
+
+    settings = _settings(ctx.find_root(), sandbox=sandbox)
+    cache = None
+    if not no_cache:
+        _require_current_schema(settings)
+        cache = DatabaseDiagnosticCache(settings.database_url)
+    try:
+        outcome = run_validate(path, against=against, runner=sandbox_runner(settings.sandbox), cache=cache)
+    except BadInput as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(render(outcome, output or "text"))
+    sys.exit(outcome.exit_code)
 
 
 @main.group("config")

@@ -145,6 +145,10 @@ def _non_empty_secret(value: SecretStr) -> SecretStr:
     return value
 
 
+def _default_work_dir(cwd: Path) -> Path:
+    return (cwd / ".maze" / "work").absolute()
+
+
 def _default_database_url(cwd: Path) -> str:
     return "sqlite:///" + str((cwd / ".maze" / "maze.db").absolute())
 
@@ -177,6 +181,7 @@ class Settings(BaseModel):
     stage_retries: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)] = 6
     worker_max_tasks_per_child: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 200
     sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
+    work_dir: Path = Field(default_factory=lambda: _default_work_dir(Path.cwd()))
 
     @property
     def embedded_queue(self) -> bool:
@@ -204,6 +209,7 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "max_runs_per_installation": "a whole number, 1 or more",
     "stage_retries": "a whole number, 0 or more",
     "worker_max_tasks_per_child": "a whole number, 1 or more",
+    "work_dir": "a directory for downloaded trees and tools' state",
     "sandbox": "'bubblewrap' (repository code runs only inside it) or 'none' (runs it unisolated: a risk)",
 }
 _SECRETS: Final = frozenset({"webhook_secret", "github_private_key"})
@@ -403,7 +409,11 @@ def _resolve(
 
     final: dict[str, tuple[object, str]] = {}
     for key, info in Settings.model_fields.items():
-        default = _default_database_url(cwd) if key == "database_url" else info.default
+        default: object = info.default
+        if key == "database_url":
+            default = _default_database_url(cwd)
+        elif key == "work_dir":
+            default = _default_work_dir(cwd)
         final[key] = (default, DEFAULT_SOURCE)
     layers = [
         _file_layer(home_config_path(home), home),

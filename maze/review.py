@@ -81,7 +81,7 @@ def comment_body(suggestion: ProvenSuggestion) -> str:
         f"**{suggestion.tool} {suggestion.rule}**: {suggestion.message}\n\n"
         f"{suggestion.description}:\n\n"
         f"{fence}suggestion\n{code}{fence}\n\n"
-        f"<sub>Proven before posting: {checked} on the patched file; the finding is gone and nothing new "
+        f"<sub>Proven before posting: {checked} on the patched tree; the finding is gone and nothing new "
         f"appeared.</sub>\n"
         f"<!-- maze:fingerprint={suggestion.fingerprint} -->"
     )

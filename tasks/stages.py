@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.github.client import JSON, GitHubClient
-from maze.analysis import ChangedFile, Problem, find_problems, is_python, propose, prove
+from maze.analysis import ChangedFile, Problem, find_problems, is_python, propose
 from maze.diff import parse_patch
 from maze.installations import is_suspended
 from maze.repo_config import REPO_CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
@@ -46,9 +46,12 @@ from maze.runs import (
 from maze.store.db import session_scope
 from maze.store.models import ReviewRun, RunStage, SuggestionStatus
 from maze.suggestions import Candidate
-from maze.validation import Baseline, Verdict
+from maze.validators.cache import DatabaseDiagnosticCache
+from maze.validators.settings import ValidationSettings
 from tasks import runtime
+from tasks.proving import Attempt, TreeProof, prove_on_tree, quick_verdicts, runner_for
 from tasks.repo_index import RepositoryUnreadable, index_at_head
+from tasks.trees import head_tree
 
 log = logging.getLogger(__name__)
 
@@ -311,29 +314,62 @@ async def generate(run: RunInfo) -> None:
 
 
 async def validate(run: RunInfo) -> None:
-    def load(session: Session) -> list[_Work]:
-        texts = {changed.path: changed.text for changed in _changed_files(session, run.id)}
-        return [
-            _Work(s.id, as_problem(s.finding), texts[s.path], as_candidate(s))
+    def load(session: Session) -> tuple[list[Attempt], dict[str, set[int] | None]]:
+        changed = _changed_files(session, run.id)
+        texts = {item.path: item.text for item in changed}
+        attempts = [
+            Attempt(s.id, as_candidate(s), as_problem(s.finding), texts[s.path])
             for s in suggestions_of(session, run.id, SuggestionStatus.PROPOSED)
             if s.path in texts
         ]
+        return attempts, {item.path: set(item.patch.added_lines) for item in changed}
 
-    def prove_all(work: list[_Work]) -> dict[int, Verdict]:
-        baselines: dict[str, Baseline] = {}
-        verdicts = {}
-        for item in work:
-            assert item.candidate is not None
-            path = item.candidate.path
-            baseline = baselines.get(path) or baselines.setdefault(path, Baseline.of(path, item.text))
-            verdicts[item.row_id] = prove(item.candidate, item.problem, baseline)
-        return verdicts
-
-    verdicts = await asyncio.to_thread(prove_all, await in_db(load))
+    attempts, changed = await in_db(load)
+    verdicts = await asyncio.to_thread(quick_verdicts, attempts)
+    survivors = [attempt for attempt in attempts if verdicts[attempt.row_id].valid]
+    notes = list(run.summary.get("notes") or [])
+    baseline = ""
+    if survivors:
+        proof = await _prove_on_tree(run, survivors, changed)
+        verdicts.update(proof.verdicts)
+        notes.extend(note for note in proof.notes if note not in notes)
+        baseline = proof.baseline
 
     def store(session: Session) -> None:
         for suggestion in suggestions_of(session, run.id, SuggestionStatus.PROPOSED):
             if suggestion.id in verdicts:
                 record_verdict(suggestion, verdicts[suggestion.id])
 
-    await commit_stage(run, RunStage.VALIDATING, store, proven=sum(1 for v in verdicts.values() if v.valid))
+    await commit_stage(
+        run,
+        RunStage.VALIDATING,
+        store,
+        proven=sum(1 for v in verdicts.values() if v.valid),
+        baseline=baseline,
+        notes=notes,
+    )
+
+
+async def _prove_on_tree(
+    run: RunInfo, attempts: list[Attempt], changed: dict[str, set[int] | None]
+) -> TreeProof:
+    settings = runtime.settings()
+    client = await github_client(run)
+    tree = await head_tree(client, run.repository, run.head_sha, settings.work_dir)
+    runner, unavailable = runner_for(settings.sandbox)
+    if settings.sandbox == "none":
+        log.warning("run %s: sandbox = none, repository code runs without isolation", run.id)
+    validation = ValidationSettings.from_repo_config(config_of(run))
+    proof = await asyncio.to_thread(
+        prove_on_tree,
+        tree,
+        attempts,
+        changed,
+        runner=runner,
+        settings=validation,
+        cache=DatabaseDiagnosticCache(settings.database_url),
+        state_dir=settings.work_dir / "state" / run.repository,
+        scratch=settings.work_dir / "candidates",
+    )
+    notes = (unavailable,) if unavailable else ()
+    return TreeProof(proof.verdicts, proof.baseline, proof.notes + notes)

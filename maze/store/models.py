@@ -294,3 +294,21 @@ class IndexedBlob(Base):
     query_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiagnosticCacheEntry(Base):
+    """What one validator tool reported on one set of file contents, shared by every worker.
+
+    The key is everything the result depends on: the tool and its version, the hash of the tree's
+    configuration files for that tool, and the hash of the contents it checked. `result` is the JSON of
+    `maze.validators.model.ToolOutput` (diagnostics, passed and failed tests).
+    """
+
+    __tablename__ = "diagnostic_cache"
+
+    tool: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tool_version: Mapped[str] = mapped_column(String(128), primary_key=True)
+    config_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

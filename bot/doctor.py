@@ -1,0 +1,109 @@
+"""`maze doctor`: what this installation of Maze can and cannot do, checked rather than assumed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from maze.config import Settings
+
+Status = Literal["ok", "warning", "problem"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    status: Status
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+def _database(settings: Settings) -> Check:
+    from sqlalchemy import text
+
+    from maze.store import schema
+    from maze.store.db import engine_for
+
+    try:
+        with engine_for(settings.database_url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver error means the same to the operator
+        return Check("database", "problem", f"cannot connect: {type(error).__name__}: {error}")
+    if not schema.is_current(settings.database_url):
+        return Check("database", "problem", "not at the newest migration: run `maze db upgrade`")
+    return Check("database", "ok", "reachable, schema current")
+
+
+def _broker(settings: Settings) -> Check:
+    if settings.redis_url is None:
+        return Check("queue", "ok", "embedded in-process queue (no MAZE_REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        return Check("queue", "problem", f"Redis unreachable: {error}")
+    return Check("queue", "ok", "Redis reachable")
+
+
+def _github(settings: Settings) -> Check:
+    if settings.github_app_id is None or settings.github_private_key is None:
+        return Check("github app", "warning", "no app id or private key: only `maze demo` can run")
+    return Check("github app", "ok", f"app {settings.github_app_id} at {settings.github_api_url}")
+
+
+def _sandbox(settings: Settings) -> Check:
+    from maze.sandbox.factory import bubblewrap_status
+
+    status = bubblewrap_status()
+    if settings.sandbox == "none":
+        return Check(
+            "sandbox",
+            "warning",
+            "sandbox = none: repository code (tests, type-checker plugins) runs WITHOUT isolation",
+        )
+    if status.available:
+        return Check("sandbox", "ok", f"bubblewrap {status.version}: repository code runs isolated")
+    return Check(
+        "sandbox",
+        "problem",
+        f"bubblewrap unusable ({status.problem}): repository code (tests) will not run; install the Debian "
+        "package `bubblewrap`, or set sandbox = \"none\" to accept the risk",
+    )
+
+
+def _python_tool(name: str) -> Check:
+    try:
+        return Check(name, "ok", importlib.metadata.version(name))
+    except importlib.metadata.PackageNotFoundError:
+        return Check(name, "problem", f"{name} is not installed")
+
+
+def _node() -> Check:
+    node = shutil.which("node")
+    if node is None:
+        return Check("node", "warning", "node not found: TypeScript and pyright checks are skipped")
+    return Check("node", "ok", node)
+
+
+CHECKS: tuple[Callable[[Settings], Check], ...] = (
+    _database,
+    _broker,
+    _github,
+    _sandbox,
+    lambda _: _python_tool("ruff"),
+    lambda _: _python_tool("mypy"),
+    lambda _: _node(),
+)
+
+
+def diagnose(settings: Settings) -> list[Check]:
+    """Every check, in a stable order; none of them raises."""
+    return [check(settings) for check in CHECKS]

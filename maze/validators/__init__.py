@@ -1,0 +1,1 @@
+"""Validators: syntax, lint, types, tests and security checks on a tree, and the differential verdict."""
