@@ -8,8 +8,10 @@ the baseline (`maze.validators.differential`).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,8 @@ from maze.validators.suite import validate_tree
 from tasks.trees import patched_copy
 
 log = logging.getLogger(__name__)
+
+CANDIDATES_IN_PARALLEL = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -90,15 +94,13 @@ def prove_on_tree(
     baseline = validate_tree(
         tree, changed, runner=runner, settings=settings, cache=cache, state_dir=state_dir
     )
-    verdicts: dict[int, Verdict] = {}
     scratch.mkdir(parents=True, exist_ok=True)
-    for attempt in attempts:
+
+    def judge(attempt: Attempt) -> Verdict:
         target = target_of(attempt.problem)
         if target is None:
-            verdicts[attempt.row_id] = Verdict(False, (), "no tool diagnostic to check the fix against")
-            continue
-        patched_text = attempt.candidate.apply(attempt.text)
-        copy = patched_copy(tree, attempt.candidate.path, patched_text, scratch)
+            return Verdict(False, (), "no tool diagnostic to check the fix against")
+        copy = patched_copy(tree, attempt.candidate.path, attempt.candidate.apply(attempt.text), scratch)
         try:
             lines = _candidate_lines(attempt.candidate, changed.get(attempt.candidate.path))
             report = validate_tree(
@@ -112,7 +114,11 @@ def prove_on_tree(
             )
         finally:
             shutil.rmtree(copy, ignore_errors=True)
-        verdicts[attempt.row_id] = _as_verdict(differential.verdict(baseline, report, target), report)
+        return _as_verdict(differential.verdict(baseline, report, target), report)
+
+    # The tools run as separate processes, so threads keep every core busy.
+    with ThreadPoolExecutor(max_workers=CANDIDATES_IN_PARALLEL) as pool:
+        verdicts = dict(zip([a.row_id for a in attempts], pool.map(judge, attempts), strict=True))
     return TreeProof(verdicts, baseline.summary(), ())
 
 

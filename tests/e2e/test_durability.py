@@ -128,7 +128,7 @@ def assert_one_review_each(deployment: Deployment, pulls: Pulls) -> None:
 def deployment(
     emulator: tuple[EmulatorState, str], worker_env: dict[str, str], tmp_path: Path
 ) -> Iterator[Deployment]:
-    env = {**worker_env, "MAZE_REVIEW_TIMEOUT_SECONDS": "15"}
+    env = {**worker_env, "MAZE_REVIEW_TIMEOUT_SECONDS": "30"}
     settings = load_settings(env=env, cwd=tmp_path, home=tmp_path)
     running = Deployment(emulator[0], env, tmp_path, settings)
     yield running
