@@ -119,7 +119,16 @@ def prove_on_tree(
     # The tools run as separate processes, so threads keep every core busy.
     with ThreadPoolExecutor(max_workers=CANDIDATES_IN_PARALLEL) as pool:
         verdicts = dict(zip([a.row_id for a in attempts], pool.map(judge, attempts), strict=True))
-    return TreeProof(verdicts, baseline.summary(), ())
+    return TreeProof(verdicts, baseline.summary(), _skipped_notes(baseline))
+
+
+def _skipped_notes(baseline: Report) -> tuple[str, ...]:
+    """A review note for each check that could not run on the head (nothing to check is not news)."""
+    return tuple(
+        f"{run.tool} did not run on this head: {run.skipped_reason}"
+        for run in baseline.runs
+        if not run.ran and run.skipped_reason and not run.skipped_reason.startswith("no ")
+    )
 
 
 def _candidate_lines(candidate: Candidate, changed: set[int] | None) -> set[int] | None:
