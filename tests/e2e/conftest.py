@@ -135,3 +135,9 @@ async def bot_client(
     )
     client: TestClient[Any, Any] = await aiohttp_client(app)
     return client
+
+
+LIGHT_CHECKS = {".github/maze.toml": '[checks]\ntypes = "off"\ntests = false\n'}
+"""Repository config for the durability and fault suites: they prove the pipeline survives crashes and
+faults across many runs, so each run validates with syntax, ruff and ruff's S rules in the sandbox only;
+type checking and tests on the patched tree are covered by the edge tests and `test_celery_review`."""

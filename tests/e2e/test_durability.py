@@ -25,7 +25,7 @@ from bot.emulator.webhooks import pull_request_event, webhook_request
 from maze.config import Settings, load_settings
 from maze.store.db import session_scope
 from maze.store.models import ReviewRun, RunStage
-from tests.e2e.conftest import SECRET, bot_client
+from tests.e2e.conftest import LIGHT_CHECKS, SECRET, bot_client
 from tests.faults.processes import ProcessGroup
 from tests.faults.proxy import TcpOutageProxy
 from tests.faults.redis_server import PrivateRedis
@@ -85,7 +85,7 @@ def open_pull_requests(
     for organisation in organisations:
         installation = state.add_installation(organisation)
         name = f"{organisation}/inventory"
-        state.create_repository(installation, name, base)
+        state.create_repository(installation, name, {**base, **LIGHT_CHECKS})
         repositories.append(name)
     pulls = []
     for number in range(count):

@@ -22,7 +22,7 @@ from bot.emulator.webhooks import pull_request_event, webhook_request
 from maze.config import Settings
 from maze.store.db import session_scope
 from maze.store.models import ReviewRun, RunStage
-from tests.e2e.conftest import SECRET, Workers, bot_client
+from tests.e2e.conftest import LIGHT_CHECKS, SECRET, Workers, bot_client
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -40,7 +40,7 @@ def _open_pull_requests(state: EmulatorState) -> list[tuple[str, int]]:
         installation = state.add_installation(organisation)
         for index in range(REPOSITORIES_PER_ORGANISATION):
             name = f"{organisation}/inventory-{index}"
-            state.create_repository(installation, name, base)
+            state.create_repository(installation, name, {**base, **LIGHT_CHECKS})
             repositories.append(name)
     opened = []
     for number in range(PULL_REQUESTS):
