@@ -33,6 +33,7 @@ USER_AGENT = "maze-review-bot"
 SAFE_TO_REPEAT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DOWNLOAD_RETRY = frozenset({403, 404, 429, 500, 502, 503, 504})
 TRANSIENT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 
 
@@ -164,7 +165,8 @@ class MazeGitHubAPI(GitHubAPI):
             await self.manage_rate_limit(method="GET", url=request_url)
             headers = sansio.create_headers(self.requester, oauth_token=self.oauth_token)
             status, response_headers, body = await self._request("GET", request_url, headers)
-            if status in _REDIRECTS and "Location" in response_headers:
+            redirected = status in _REDIRECTS and "Location" in response_headers
+            if redirected:
                 status, response_headers, body = await self._request(
                     "GET", response_headers["Location"], {"user-agent": self.requester}
                 )
@@ -176,6 +178,11 @@ class MazeGitHubAPI(GitHubAPI):
                 if await self.handle_rate_limit_error(
                     method="GET", url=request_url, exception=error, attempt=attempt
                 ):
+                    continue
+                # The download host refuses or limits without `retry-after`, or its signed URL expired:
+                # a fresh redirect after a backoff is the remedy.
+                if redirected and status in _DOWNLOAD_RETRY and attempt < self._policy.max_attempts:
+                    await asyncio.sleep(self._policy.backoff(attempt))
                     continue
                 raise
             raise GitHubBroken(http.HTTPStatus(status), f"unexpected {status} downloading {request_url}")

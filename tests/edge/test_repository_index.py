@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.demo import sample_repository
 from bot.emulator.state import EmulatorState
 from bot.github.client import GitHubClient
@@ -123,3 +125,21 @@ def test_the_review_records_the_index_report(world: tuple[EmulatorState, Setting
         index = run.summary["index"]
     assert index["indexed"] == len([p for p in {**base, **head_files} if p.endswith(".py")])
     assert index["parsed"] == index["indexed"] and index["skipped"] == {"other language": 1}
+
+
+@pytest.mark.parametrize("leg", ["/tarball/", "/_emulator/codeload/"])
+@pytest.mark.parametrize("status", [403, 429, 502])
+def test_a_tarball_download_survives_rate_limits_and_5xx(
+    world: tuple[EmulatorState, Settings], leg: str, status: int
+) -> None:
+    state, _ = world
+    installation, head = _repository(state, 2)
+    headers = {"retry-after": "0"} if status != 502 else None
+    state.fail_next("GET", f".*{leg}.*", status, times=2, headers=headers)
+
+    async def work() -> bytes:
+        client = GitHubClient(await runtime.current().github(), installation)
+        return await client.tarball(REPO, head)
+
+    archive: bytes = runtime.current().run(work())
+    assert archive[:2] == b"\x1f\x8b"
