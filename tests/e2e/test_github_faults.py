@@ -93,7 +93,8 @@ async def test_fifty_pull_requests_through_injected_faults(
 
     with session_scope(settings.database_url) as session:
         stages = Counter(str(stage) for stage in session.scalars(select(ReviewRun.stage)))
-        errors = [(run.failed_stage, run.error) for run in session.scalars(select(ReviewRun).where(ReviewRun.error.is_not(None)))]
+        failed = session.scalars(select(ReviewRun).where(ReviewRun.error.is_not(None)))
+        errors = [(run.failed_stage, run.error) for run in failed]
     assert stages == {"done": PULL_REQUESTS}, errors
     reviews_per_pull = Counter(len(state.reviews(repository, number)) for repository, number in pulls)
     assert reviews_per_pull == {1: PULL_REQUESTS}
