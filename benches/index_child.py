@@ -1,15 +1,24 @@
 """One indexer run in a fresh process, started by bench_index.py; prints a JSON result on stdout.
 
     python benches/index_child.py index ROOT --db URL|none --workers N
-    python benches/index_child.py pr ROOT --db URL --workers N --plan PLAN.json --reps R [--known-sha]
+    python benches/index_child.py pr ROOT --git-root GIT_ROOT --db URL --workers N --plan PLAN.json --reps R
     python benches/index_child.py run ROOT -- COMMAND...
 
-`index` times `index_source` plus the commit of the cache rows. `pr` rewrites the planned files with a
-new function appended (a new blob on every repetition, so every repetition parses exactly those files),
-times a cached re-index of the whole tree each time, and restores the files at the end. With
-`--known-sha` the tree is served from memory with blob SHAs given up front, as a GitHub tree listing
-gives them, so reading and hashing every file is not part of the time. `run` times another program
-(universal-ctags) with ROOT as its working directory.
+`index` times `index_source` plus the commit of the cache rows. `pr` stands for a long-lived worker: it
+compiles the tag queries first (`warm_up()`, untimed), then on every repetition rewrites the planned files
+with a new function appended (a new blob each time, so every repetition parses exactly those files) and
+times a cached re-index of the whole tree, in three ways taken in turn (so a slow spell of the machine
+weighs on all three alike); the files are restored at the end:
+
+- `git`: GIT_ROOT is a git work tree with the corpus committed; `index_source(DirectorySource(GIT_ROOT))`,
+  which takes the blob SHAs of unchanged files from git's index and reads only the changed ones (what
+  `maze index` does in a checkout);
+- `bot`: the worker's own path, `tasks.repo_index.index_at_head`, with GitHub served from memory: the
+  tree listing gives every blob's SHA, and only blobs the cache lacks are fetched and parsed (in one
+  process, as the worker calls `parse_many`); database work goes through a thread, as `in_db` does;
+- `directory`: ROOT, a plain directory of the same files; every file is listed, read and hashed.
+
+`run` times another program (universal-ctags) with ROOT as its working directory.
 
 Peak memory is taken here, not in the benchmark's own process: Linux carries the resident peak of a
 process over `exec` into the program it runs, so a child of the big benchmark process would report the
@@ -20,46 +29,49 @@ benchmark's peak as its own. This process is small when it starts its workers or
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from maze.indexing.sources import Entry
+from typing import Any
 
 
-class MemorySource:
-    """A snapshot held in memory whose entries carry their blob SHAs, like a GitHub tree listing."""
+class MemoryGitHub:
+    """The two GitHub calls `index_at_head` makes for a PR re-index, answered from files in memory."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         from maze.indexing.sources import git_blob_sha
 
-        self.files = files
+        self.files = dict(files)
         self.shas = {path: git_blob_sha(content) for path, content in files.items()}
+        self.blobs = {self.shas[path]: content for path, content in files.items()}
+        self.blob_requests = 0
 
     def update(self, path: str, content: bytes) -> None:
         from maze.indexing.sources import git_blob_sha
 
         self.files[path] = content
         self.shas[path] = git_blob_sha(content)
+        self.blobs[self.shas[path]] = content
 
-    def entries(self) -> Iterator[Entry]:
-        from maze.indexing.sources import Entry
+    async def git_tree(self, full_name: str, tree_sha: str) -> dict[str, Any]:
+        tree = [
+            {"path": path, "type": "blob", "mode": "100644", "size": len(content), "sha": self.shas[path]}
+            for path, content in sorted(self.files.items())
+        ]
+        return {"sha": tree_sha, "tree": tree, "truncated": False}
 
-        for path in sorted(self.files):
-            yield Entry(path, len(self.files[path]), blob_sha=self.shas[path])
+    async def git_blob(self, full_name: str, blob_sha: str) -> bytes:
+        self.blob_requests += 1
+        return self.blobs[blob_sha]
 
-    def read(self, path: str) -> bytes:
-        return self.files[path]
-
-    def head(self, path: str, size: int) -> bytes:
-        return self.files[path][:size]
+    async def tarball(self, full_name: str, ref: str) -> bytes:
+        raise AssertionError("a PR re-index of 20 files fetches blobs one by one, never the tarball")
 
 
 def _usage() -> dict[str, int]:
@@ -120,44 +132,81 @@ def run_index(root: Path, db: str | None, workers: int) -> dict[str, object]:
     }
 
 
-def _addition(language: str, rep: int, number: int) -> bytes:
+def _addition(language: str, rep: str, number: int) -> bytes:
+    """A function unique to this process, repetition (and mode) and file: a blob never seen before."""
     name = f"maze_bench_pr_{os.getpid()}_{rep}_{number}"
     if language == "python":
         return f"\n\ndef {name}(value):\n    return value + {number}\n".encode()
     return f"\nfunction {name}(value) {{\n  return value + {number};\n}}\n".encode()
 
 
-def run_pr(
-    root: Path, db: str, workers: int, plan: list[dict[str, str]], reps: int, known_sha: bool
-) -> dict[str, object]:
-    from maze.indexing.repository import index_source
-    from maze.indexing.sources import DirectorySource
+def _database(url: str) -> Callable[[Callable[[Any], Any]], Any]:
+    """What the worker's `in_db` does: each unit of work in its own session, on a thread."""
     from maze.store.db import session_scope
 
-    originals = {item["path"]: (root / item["path"]).read_bytes() for item in plan}
-    memory: MemorySource | None = None
-    if known_sha:
-        listing = DirectorySource(root)
-        memory = MemorySource({e.path: listing.read(e.path) for e in listing.entries() if e.kind == "file"})
-    runs: list[dict[str, object]] = []
+    async def in_db(work: Callable[[Any], Any]) -> Any:
+        def unit() -> Any:
+            with session_scope(url) as session:
+                return work(session)
+
+        return await asyncio.to_thread(unit)
+
+    return in_db
+
+
+MODES = ("git", "bot", "directory")
+
+
+def run_pr(
+    plain_root: Path, git_root: Path, db: str, workers: int, plan: list[dict[str, str]], reps: int
+) -> dict[str, object]:
+    from maze.indexing.repository import index_source, warm_up
+    from maze.indexing.sources import DirectorySource
+    from maze.store.db import session_scope
+    from tasks.repo_index import index_at_head
+
+    began = time.perf_counter()
+    warm_up()
+    warm_up_seconds = time.perf_counter() - began
+    roots = {"git": git_root, "directory": plain_root}
+    originals = {item["path"]: (plain_root / item["path"]).read_bytes() for item in plan}
+    listing = DirectorySource(plain_root)
+    github = MemoryGitHub({e.path: listing.read(e.path) for e in listing.entries() if e.kind == "file"})
+    loop = asyncio.new_event_loop()
+    in_db = _database(db)
+    runs: dict[str, list[dict[str, object]]] = {mode: [] for mode in MODES}
     try:
         for rep in range(reps):
-            for number, item in enumerate(plan):
-                content = originals[item["path"]] + _addition(item["language"], rep, number)
-                if memory is not None:
-                    memory.update(item["path"], content)
+            for mode in MODES:
+                for number, item in enumerate(plan):
+                    content = originals[item["path"]] + _addition(item["language"], f"{mode}{rep}", number)
+                    if mode == "bot":
+                        github.update(item["path"], content)
+                    else:
+                        (roots[mode] / item["path"]).write_bytes(content)
+                began = time.perf_counter()
+                if mode == "bot":
+                    client: Any = github
+                    report = loop.run_until_complete(index_at_head(client, "bench/corpus", f"h{rep}", in_db))
                 else:
-                    (root / item["path"]).write_bytes(content)
-            began = time.perf_counter()
-            with session_scope(db) as session:
-                source = memory if memory is not None else DirectorySource(root)
-                index = index_source(source, session, workers=workers)
-            seconds = time.perf_counter() - began
-            runs.append({"seconds": seconds, "parsed": index.report.parsed, "indexed": index.report.indexed})
+                    with session_scope(db) as session:
+                        report = index_source(DirectorySource(roots[mode]), session, workers=workers).report
+                seconds = time.perf_counter() - began
+                runs[mode].append(
+                    {
+                        "seconds": seconds,
+                        "parsed": report.parsed,
+                        "indexed": report.indexed,
+                        "read": report.bytes,
+                    }
+                )
     finally:
-        for path, content in originals.items():
-            (root / path).write_bytes(content)
-    return {"runs": runs}
+        loop.close()
+        for root in roots.values():
+            for path, content in originals.items():
+                (root / path).write_bytes(content)
+        subprocess.run(["git", "-C", str(git_root), "update-index", "-q", "--refresh"], check=False)
+    return {"runs": runs, "warm_up_seconds": warm_up_seconds}
 
 
 def main(argv: list[str]) -> int:
@@ -168,7 +217,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--plan", type=Path)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--known-sha", action="store_true")
+    parser.add_argument("--git-root", type=Path, help="pr: a git work tree of the same files")
     parser.add_argument("command", nargs="*")
     args = parser.parse_args(argv)
     db = None if args.db == "none" else args.db
@@ -178,10 +227,10 @@ def main(argv: list[str]) -> int:
     elif args.mode == "index":
         result = run_index(args.root, db, args.workers)
     else:
-        if db is None or args.plan is None:
-            parser.error("pr needs --db URL and --plan")
+        if db is None or args.plan is None or args.git_root is None:
+            parser.error("pr needs --db URL, --plan and --git-root")
         plan = json.loads(args.plan.read_text(encoding="utf-8"))
-        result = run_pr(args.root, db, args.workers, plan, args.reps, args.known_sha)
+        result = run_pr(args.root, args.git_root, db, args.workers, plan, args.reps)
     result.update(_usage())
     json.dump(result, sys.stdout)
     return 0

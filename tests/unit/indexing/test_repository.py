@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 
 from bot.cli import main
-from maze.indexing import cache
+from maze.indexing import cache, languages, repository
 from maze.indexing.cache import CacheKey
 from maze.indexing.codec import CacheFormatError, decode, encode
 from maze.indexing.extract import extract
-from maze.indexing.repository import RepositoryIndex, index_source, load_cached, parse_many
-from maze.indexing.sources import DirectorySource, git_blob_sha
+from maze.indexing.repository import RepositoryIndex, index_source, load_cached, parse_many, warm_up
+from maze.indexing.sources import DirectorySource, Entry, git_blob_sha
 from maze.store import schema
-from maze.store.db import session_scope
+from maze.store.db import engine_for, session_scope
 from maze.store.models import IndexedBlob
 
 FILES = {
@@ -40,8 +43,10 @@ FILES = {
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'maze.db'}" if request.param == "sqlite" else request.getfixturevalue(
-        "postgres_url"
+    url = (
+        f"sqlite:///{tmp_path / 'maze.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
     )
     schema.upgrade(url)
     yield url
@@ -188,3 +193,238 @@ def test_cli_json_and_repo_map(tree: Path, tmp_path: Path) -> None:
     assert "skipped: binary 1, generated 1, other language 1, oversize 1, vendored 1" in text.output
     missing = runner.invoke(main, ["index", str(tmp_path / "absent")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+class CountingSource:
+    """A Source that records which files were read whole and which only had their head read."""
+
+    def __init__(self, inner: DirectorySource) -> None:
+        self.inner = inner
+        self.reads: list[str] = []
+        self.heads: list[str] = []
+
+    def entries(self) -> Iterator[Entry]:
+        return self.inner.entries()
+
+    def read(self, path: str) -> bytes:
+        self.reads.append(path)
+        return self.inner.read(path)
+
+    def head(self, path: str, size: int) -> bytes:
+        self.heads.append(path)
+        return self.inner.head(path, size)
+
+
+def _git(root: Path, *arguments: str) -> None:
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    environment = {**os.environ, **identity, "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "-C", str(root), *arguments], check=True, capture_output=True, env=environment)
+
+
+def _counted(root: Path, url: str) -> tuple[RepositoryIndex, CountingSource]:
+    source = CountingSource(DirectorySource(root))
+    with session_scope(url) as session:
+        index = index_source(source, session)
+        load_cached(session, index)
+    return index, source
+
+
+def test_git_work_tree_reads_only_what_changed(tree: Path, database_url: str) -> None:
+    (tree / "bin").mkdir()
+    (tree / "bin" / "tool").write_text("#!/usr/bin/env python3\ndef main():\n    pass\n")
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "--no-gpg-sign", "-m", "first")
+    cold, source = _counted(tree, database_url)
+    assert (cold.report.parsed, cold.report.cached, cold.report.indexed) == (9, 0, 9)
+    assert "README.md" not in source.reads and "README.md" not in source.heads  # skipped by its path
+    assert "pkg/core.py" in source.reads
+
+    (tree / "pkg" / "core.py").write_text("class Engine:\n    def stop(self) -> None:\n        pass\n")
+    (tree / "web" / "new.ts").write_text("export const two = 2;\n")
+    again, source = _counted(tree, database_url)
+    # The modified and the untracked file are read; unchanged ones are found in the cache by the blob
+    # SHA git gives, unread. An extensionless script still has its head read to tell its language, and
+    # a file skipped for its content (binary) has no cache row, so it is read again to be skipped again.
+    assert sorted(source.reads) == ["assets/logo.py", "pkg/core.py", "web/new.ts"]
+    assert source.heads == ["bin/tool"]
+    assert (again.report.parsed, again.report.cached, again.report.indexed) == (2, 8, 10)
+    assert again.report.lines == 4 + 2  # only the indexed files that were read (newlines + 1 each)
+    assert [d.qualified_name for d in again.file("pkg/core.py").definitions] == ["Engine", "Engine.stop"]
+    assert again.files() == {**cold.files(), **{p: again.file(p) for p in ("pkg/core.py", "web/new.ts")}}
+    # Everything a plain directory (no git) gives is the same, only read and hashed.
+    shutil.rmtree(tree / ".git")
+    plain = _index(tree, database_url)
+    assert plain.keys == again.keys and plain.files() == again.files()
+
+
+def test_git_work_tree_reads_a_clean_file_the_cache_lacks(tree: Path, database_url: str) -> None:
+    _git(tree, "init", "-q")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "--no-gpg-sign", "-m", "first")
+    cold, _ = _counted(tree, database_url)
+    with session_scope(database_url) as session:
+        session.execute(delete(IndexedBlob).where(IndexedBlob.blob_sha == cold.keys["pkg/core.py"].blob_sha))
+    again, source = _counted(tree, database_url)
+    assert sorted(source.reads) == ["assets/logo.py", "pkg/core.py"]  # the binary one is never cached
+    assert (again.report.parsed, again.report.cached) == (1, 7)
+    assert again.files() == cold.files()
+
+
+def test_store_is_one_executemany_insert(database_url: str) -> None:
+    parsed = parse_many([(f"m{i}.py", "python", f"V{i} = {i}\n".encode(), None) for i in range(1_200)])
+    results = {item.key: item.data for item in parsed}
+    statements: list[tuple[str, int]] = []
+
+    def record(_conn: object, clause: object, multiparams: list[object], *_args: object) -> None:
+        statements.append((str(clause).split(" ", 1)[0], len(multiparams)))
+
+    engine = engine_for(database_url)
+    event.listen(engine, "before_execute", record)
+    try:
+        with session_scope(database_url) as session:
+            cache.store(session, results)
+    finally:
+        event.remove(engine, "before_execute", record)
+    assert statements == [("INSERT", 1_200)]
+    assert _rows(database_url) == 1_200
+    # Stored rows stay as they are; new ones are added beside them.
+    extra = parse_many([("n.py", "python", b"N = 0\n", None)])[0]
+    again = {key: b"other bytes" for key in list(results)[:10]} | {extra.key: extra.data}
+    with session_scope(database_url) as session:
+        cache.store(session, again)
+        assert cache.load(session, list(again)) == {
+            **{k: results[k] for k in list(results)[:10]},
+            extra.key: extra.data,
+        }
+    assert _rows(database_url) == 1_201
+
+
+def test_lookups_keep_only_the_wanted_versions(database_url: str) -> None:
+    parsed = parse_many([(f"m{i}.py", "python", f"V{i} = {i}\n".encode(), None) for i in range(1_000)])
+    results = {item.key: item.data for item in parsed}
+    first = parsed[0].key
+    stale = CacheKey(first.blob_sha, "python", first.grammar_version, "0" * 64)
+    other_language = CacheKey(first.blob_sha, "javascript", first.grammar_version, first.query_hash)
+    with session_scope(database_url) as session:
+        cache.store(session, {**results, stale: b"stale"})
+        assert cache.present(session, list(results)) == set(results)  # more than one batch
+        assert cache.present(session, [first, other_language]) == {first}
+        assert cache.load(session, [stale, other_language]) == {stale: b"stale"}
+        assert cache.load(session, [first]) == {first: results[first]}
+
+
+def test_a_blob_at_several_paths_is_parsed_once_and_reported_per_path(tmp_path: Path) -> None:
+    for name in ("a.py", "b/a.py", "c/a.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("def broken(:\n    pass\n")
+    calls: list[int] = []
+    original = repository._parse_chunk
+
+    def counting(items: list[repository.Work]) -> list[repository.Parsed]:
+        calls.append(len(items))
+        return original(items)
+
+    repository._parse_chunk = counting
+    try:
+        index = index_source(DirectorySource(tmp_path), None)
+    finally:
+        repository._parse_chunk = original
+    assert sum(calls) == 1
+    assert (index.report.parsed, index.report.cached, index.report.indexed) == (3, 0, 3)
+    assert index.report.with_syntax_errors == ["a.py", "b/a.py", "c/a.py"]
+    assert index.file("c/a.py").path == "c/a.py" and index.file("c/a.py").syntax_errors
+
+
+def _modules(count: int, size: int) -> list[repository.Work]:
+    """`count` modules of `size` functions each, and three empty `__init__.py` files."""
+    body = "".join(f"def f{n}(a: int, b: str = 'x') -> int:\n    return g(a)\n\n" for n in range(size))
+    modules: list[repository.Work] = [
+        (f"pkg/m{i:03}.py", "python", (f"class C{i}:\n    pass\n\n" + body).encode(), None)
+        for i in range(count)
+    ]
+    return modules + [(f"pkg/{name}/__init__.py", "python", b"", None) for name in ("a", "b", "c")]
+
+
+@pytest.mark.parametrize("count", [8, 40])  # about 200 KB (split up front) and 1.1 MB (a process pool)
+def test_parallel_paths_agree_with_one_process(count: int) -> None:
+    items = _modules(count, 500)
+    single = parse_many(items, workers=1)
+    assert len(single) == len(items)
+    for workers in (2, 3):
+        pooled = parse_many(items, workers=workers)
+        assert [(p.path, p.key, p.data) for p in pooled] == [(p.path, p.key, p.data) for p in single]
+
+
+def test_streaming_index_agrees_with_one_process(tmp_path: Path, database_url: str) -> None:
+    """More files than one lookup batch: parsing starts in a pool while files are still being read."""
+    for path, _language, content, _sha in _modules(260, 20):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    single = index_source(DirectorySource(tmp_path), None, workers=1)
+    assert (single.report.parsed, single.report.indexed) == (263, 263)  # the empty files too
+    with session_scope(database_url) as session:
+        pooled = index_source(DirectorySource(tmp_path), session, workers=2)
+    assert pooled.report.to_json() | {"seconds": 0} == single.report.to_json() | {"seconds": 0}
+    assert pooled.keys == single.keys and pooled.encoded == single.encoded
+    assert _rows(database_url) == 261  # the three empty files are one blob
+
+
+def test_a_failure_in_parallel_parsing_is_raised_and_leaves_no_process(tmp_path: Path) -> None:
+    items = _modules(8, 500)
+    items[3] = ("pkg/bad.py", "cobol", items[3][2], None)
+    with pytest.raises(KeyError, match="cobol"):
+        parse_many(items, workers=2)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_warm_up_compiles_every_query() -> None:
+    warm_up()
+    assert languages._tag_query.cache_info().currsize == len(languages.LANGUAGES)
+
+
+def test_a_forked_child_that_fails_has_its_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = _modules(8, 500)
+    expected = parse_many(items, workers=1)
+    parent = os.getpid()
+    original = repository._parse_chunk
+
+    def fails_in_children(chunk: list[repository.Work]) -> list[repository.Parsed]:
+        if os.getpid() != parent:
+            raise RuntimeError("a worker died")
+        return original(chunk)
+
+    monkeypatch.setattr(repository, "_parse_chunk", fails_in_children)
+    assert [(p.path, p.data) for p in parse_many(items, workers=2)] == [(p.path, p.data) for p in expected]
+
+
+def test_changed_files_are_parsed_while_the_rest_is_looked_up(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for path, _language, content, _sha in _modules(12, 300):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "--no-gpg-sign", "-m", "first")
+    _counted(tmp_path, database_url)
+    for number in range(0, 12, 2):  # six changed files, about 90 KB
+        path = tmp_path / f"pkg/m{number:03}.py"
+        path.write_bytes(path.read_bytes() + f"\ndef added_{number}():\n    return {number}\n".encode())
+    groups: list[int] = []
+    original = repository._Forked.__init__
+
+    def record(self: repository._Forked, work: list[list[repository.Work]]) -> None:
+        groups.append(len(work))
+        original(self, work)
+
+    monkeypatch.setattr(repository._Forked, "__init__", record)
+    source = CountingSource(DirectorySource(tmp_path))
+    with session_scope(database_url) as session:
+        index = index_source(source, session, workers=2)
+        load_cached(session, index)
+    assert groups == [2]  # two children in the background, while this process looks up the rest
+    assert sorted(source.reads) == [f"pkg/m{number:03}.py" for number in range(0, 12, 2)]
+    assert (index.report.parsed, index.report.cached) == (6, 9)
+    assert index.files() == index_source(DirectorySource(tmp_path), None, workers=1).files()

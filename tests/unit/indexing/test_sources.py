@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from maze.indexing.sources import DirectorySource, Entry, SourceError, TarballSource, git_blob_sha
+from maze.indexing.sources import (
+    DirectorySource,
+    Entry,
+    SourceError,
+    TarballSource,
+    git_blob_sha,
+    parse_ls_files,
+)
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -132,3 +139,76 @@ def test_tarball_strips_the_top_folder_and_classifies_links() -> None:
 def test_corrupt_tarball_is_a_clear_error() -> None:
     with pytest.raises(SourceError, match="unreadable tarball"):
         TarballSource(b"\x1f\x8b not really gzip")
+
+
+def _git(root: Path, *arguments: str) -> str:
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    environment = {**os.environ, **identity, "GIT_COMMITTER_EMAIL": "t@t"}
+    return subprocess.run(
+        ["git", "-C", str(root), *arguments], check=True, capture_output=True, text=True, env=environment
+    ).stdout
+
+
+def test_git_work_tree_gives_the_blob_sha_of_clean_files_only(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {"clean.py": "a = 1\n", "edited.py": "b = 2\n", "assumed.py": "c = 3\n", "pkg/deep.py": "d = 4\n"},
+    )
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "--no-gpg-sign", "-m", "first")
+    (tmp_path / "edited.py").write_text("b = 22\n")
+    (tmp_path / "assumed.py").write_text("c = 33\n")
+    _git(tmp_path, "update-index", "--assume-unchanged", "assumed.py")
+    (tmp_path / "new.py").write_text("e = 5\n")
+    os.symlink("clean.py", tmp_path / "alias.py")
+    _git(tmp_path, "add", "alias.py")
+
+    entries = {entry.path: entry for entry in DirectorySource(tmp_path).entries()}
+    assert sorted(entries) == ["alias.py", "assumed.py", "clean.py", "edited.py", "new.py", "pkg/deep.py"]
+    for clean in ("clean.py", "pkg/deep.py"):
+        expected = _git(tmp_path, "hash-object", clean).strip()
+        assert entries[clean].blob_sha == expected == git_blob_sha((tmp_path / clean).read_bytes())
+        assert entries[clean].size == (tmp_path / clean).stat().st_size
+    # Modified, flagged assume-unchanged (git does not look at it), untracked: read and hashed instead.
+    assert entries["edited.py"].blob_sha is None
+    assert entries["assumed.py"].blob_sha is None
+    assert entries["new.py"].blob_sha is None
+    assert entries["alias.py"].kind == "symlink" and entries["alias.py"].blob_sha is None
+
+
+def test_ls_files_records() -> None:
+    sha = "a" * 40
+    listing = b"\0".join(
+        [
+            b"H 100644 " + sha.encode() + b" 0\tclean.py",
+            b"H 100755 " + sha.encode() + b" 0\tbin/tool",
+            b"H 100644 " + sha.encode() + b" 0\tchanged.py",
+            b"C 100644 " + sha.encode() + b" 0\tchanged.py",
+            b"H 100644 " + sha.encode() + b" 0\tgone.py",
+            b"R 100644 " + sha.encode() + b" 0\tgone.py",
+            b"C 100644 " + sha.encode() + b" 0\tgone.py",
+            b"h 100644 " + sha.encode() + b" 0\tassumed.py",
+            b"S 100644 " + sha.encode() + b" 0\tsparse.py",
+            b"M 100644 " + sha.encode() + b" 1\tconflict.py",
+            b"M 100644 " + sha.encode() + b" 2\tconflict.py",
+            b"H 120000 " + sha.encode() + b" 0\tlink.py",
+            b"H 160000 " + sha.encode() + b" 0\tvendor/sub",
+            b"? untracked with space.py",
+            b"H 100644 " + sha.encode() + b" 0\ttab\tin name.py",
+            b"",
+        ]
+    )
+    assert parse_ls_files(listing) == {
+        "clean.py": sha,
+        "bin/tool": sha,
+        "changed.py": None,
+        "gone.py": None,
+        "assumed.py": None,
+        "sparse.py": None,
+        "conflict.py": None,
+        "link.py": None,
+        "vendor/sub": None,
+        "untracked with space.py": None,
+        "tab\tin name.py": sha,
+    }
