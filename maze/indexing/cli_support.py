@@ -106,7 +106,9 @@ def run_index(
             index = index_source(source, None, workers=workers, max_bytes=max_bytes, progress=progress)
         else:
             with session_scope(database_url) as session:
-                index = index_source(source, session, workers=workers, max_bytes=max_bytes, progress=progress)
+                index = index_source(
+                    source, session, workers=workers, max_bytes=max_bytes, progress=progress
+                )
                 if map_tokens > 0:
                     load_cached(session, index)
     return IndexOutcome(source.root, index.report, _repo_map(index, changed, map_tokens))
