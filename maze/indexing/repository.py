@@ -50,6 +50,10 @@ POOL_THRESHOLD_BYTES = 64_000
 _FORK_JOIN_BYTES = 1_000_000
 _CHUNK_BYTES = 256_000
 _MIN_CHUNK_BYTES = 16_000
+# Work given to children while this process still lists and looks up entries: its own share, beside a
+# child's 1.0 (in a 20-file pull request, the lookups of the unchanged files take a third as long as
+# parsing the changed ones).
+_LISTING_WEIGHT = 2 / 3
 # Files read are looked up in the cache this many (or this much) at a time, so parsing starts early;
 # entries listed with a SHA cost no reading, so they are looked up in larger batches.
 _LOOKUP_FILES = 200
@@ -284,6 +288,7 @@ class _Scheduler:
         self._waiting: list[Work] = []
         self._waiting_bytes = 0
         self._background: _Forked | None = None
+        self._mine: list[Work] = []  # this process's share of the work given to background children
         self._pool: ProcessPoolExecutor | None = None
         self._running: dict[Future[list[Parsed]], int] = {}  # chunks in flight, with their sizes
         self.added = 0
@@ -314,7 +319,10 @@ class _Scheduler:
             if self._waiting_bytes < (POOL_THRESHOLD_BYTES if more else _FORK_JOIN_BYTES):
                 return
             if more and self._background is None and self._waiting_bytes < _FORK_JOIN_BYTES:
-                self._background = _Forked(_balanced(self._take_all(), self._workers + 1))
+                # This process still has entries to look up: children take the larger shares now.
+                weights = [1.0] * self._workers + [_LISTING_WEIGHT]
+                *groups, self._mine = _balanced(self._take_all(), weights)
+                self._background = _Forked([group for group in groups if group])
                 return
             _compile_queries(self._waiting)
             context = multiprocessing.get_context("fork")
@@ -324,10 +332,16 @@ class _Scheduler:
 
     def finish(self) -> None:
         """Parse everything still waiting, and return when every chunk's results have been handed on."""
+        if self._mine:
+            self._done(_parse_chunk(self._mine))
+            self._mine = []
         if self._pool is None:
             items = self._take_all()
-            if self._workers and sum(len(item[2]) for item in items) >= POOL_THRESHOLD_BYTES:
-                groups = _balanced(items, self._workers + 1)
+            if self._background is not None:  # the children are busy: the rest is parsed here
+                if items:
+                    self._done(_parse_chunk(items))
+            elif self._workers and sum(len(item[2]) for item in items) >= POOL_THRESHOLD_BYTES:
+                groups = _balanced(items, [1.0] * (self._workers + 1))
                 forked = _Forked(groups[1:])
                 try:
                     self._done(_parse_chunk(groups[0]))
@@ -395,15 +409,16 @@ class _Scheduler:
         return items
 
 
-def _balanced(items: list[Work], parts: int) -> list[list[Work]]:
-    """`items` in `parts` groups of about equal size: each file, largest first, to the lightest group."""
-    groups: list[list[Work]] = [[] for _ in range(parts)]
-    sizes = [0] * parts
+def _balanced(items: list[Work], weights: list[float]) -> list[list[Work]]:
+    """`items` in one group per weight, sizes in proportion: each file, largest first, to the group
+    whose size is smallest for its weight."""
+    groups: list[list[Work]] = [[] for _ in weights]
+    loads = [0.0] * len(weights)
     for item in sorted(items, key=_size_then_path, reverse=True):
-        lightest = sizes.index(min(sizes))
+        lightest = min(range(len(weights)), key=lambda number: loads[number] / weights[number])
         groups[lightest].append(item)
-        sizes[lightest] += len(item[2])
-    return [group for group in groups if group]
+        loads[lightest] += len(item[2])
+    return groups
 
 
 def _compile_queries(items: Iterable[Work]) -> None:
