@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 from maze.config import Settings
+from maze.indexing import languages
 from tasks import runtime
 
 VISIBILITY_FACTOR = 2
@@ -67,4 +68,10 @@ def create_celery(settings: Settings) -> Celery:
     app = Celery("maze", include=["tasks.jobs"])
     app.conf.update(celery_settings(settings))
     runtime.configure(settings)
+    signals.worker_process_init.connect(_warm_up, weak=False, dispatch_uid="maze.warm_up")
     return app
+
+
+def _warm_up(**_: object) -> None:
+    """Each worker process loads the grammars and compiles the tag queries before its first task."""
+    languages.warm_up()
