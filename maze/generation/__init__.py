@@ -1,0 +1,1 @@
+"""Candidate generation by language models under grammar constraints."""
