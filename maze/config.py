@@ -182,6 +182,19 @@ class Settings(BaseModel):
     worker_max_tasks_per_child: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 200
     sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
     work_dir: Path = Field(default_factory=lambda: _default_work_dir(Path.cwd()))
+    model_provider: Literal["none", "local", "openai"] = "none"
+    model_path: Path | None = None
+    model_url: Annotated[str, AfterValidator(_http_url)] | None = None
+    model_name: Annotated[str, AfterValidator(_not_blank)] | None = None
+    model_flavour: Literal["llama-cpp", "vllm", "sglang", "openai", "json-schema"] = "llama-cpp"
+    model_engine: Literal["auto", "llguidance", "transformers-cfg"] = "auto"
+    model_api_key: Annotated[SecretStr, AfterValidator(_non_empty_secret)] | None = None
+    model_timeout_seconds: Annotated[
+        float, BeforeValidator(_reject_bool), Field(gt=0), AfterValidator(_finite)
+    ] = 60.0
+    model_retries: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)] = 2
+    model_concurrency: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 2
+    model_max_tokens: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=4096)] = 256
 
     @property
     def embedded_queue(self) -> bool:
@@ -211,8 +224,23 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "worker_max_tasks_per_child": "a whole number, 1 or more",
     "work_dir": "a directory for downloaded trees and tools' state",
     "sandbox": "'bubblewrap' (repository code runs only inside it) or 'none' (runs it unisolated: a risk)",
+    "model_provider": "'none' (tool and symbolic repairs only), 'local' (a model on this machine) or 'openai'"
+    " (any OpenAI-compatible server)",
+    "model_path": "a directory holding a transformers model, or a .gguf file",
+    "model_url": "the http:// or https:// base URL of an OpenAI-compatible server, such as http://host:8000/v1",
+    "model_name": "the model's name on the server",
+    "model_flavour": "how the server takes a grammar: 'llama-cpp', 'vllm', 'sglang', 'openai' (custom tool"
+    " with a Lark grammar) or 'json-schema' (only a JSON schema, as Ollama)",
+    "model_engine": "'auto' (the fastest installed), 'llguidance' or 'transformers-cfg'",
+    "model_api_key": "a non-empty string",
+    "model_timeout_seconds": "a number of seconds greater than 0",
+    "model_retries": "a whole number, 0 or more",
+    "model_concurrency": "a whole number, 1 or more",
+    "model_max_tokens": "a whole number between 1 and 4096",
 }
-_SECRETS: Final = frozenset({"webhook_secret", "github_private_key"})
+_SECRETS: Final = frozenset({"webhook_secret", "github_private_key", "model_api_key"})
+# A provider and the setting it cannot work without.
+_PROVIDER_NEEDS: Final[Mapping[str, str]] = {"local": "model_path", "openai": "model_url"}
 
 
 def home_config_path(home: Path) -> Path:
@@ -301,6 +329,8 @@ def _validate(key: str, raw: object, origin: _Origin) -> object:
     value = raw
     if key == "github_private_key" and isinstance(value, str):
         value = _resolve_private_key(value, origin)
+    if key == "model_path" and isinstance(value, str) and not Path(value).expanduser().is_absolute():
+        value = origin.base_dir / value
     try:
         return _adapter(key).validate_python(value)
     except ValidationError:
@@ -436,7 +466,21 @@ def load_settings(
 ) -> Settings:
     """Settings from all layers; `env`, `cwd` and `home` default to the real process's."""
     final = _resolve(cli, env, cwd, home)
+    _check_provider(final)
     return Settings.model_validate({key: value for key, (value, _) in final.items()})
+
+
+def _check_provider(final: Mapping[str, tuple[object, str]]) -> None:
+    provider, source = final["model_provider"]
+    needed = _PROVIDER_NEEDS.get(str(provider))
+    if needed is None or final[needed][0] is not None:
+        return
+    raise ConfigError(
+        f"{source}: model_provider is '{provider}' but '{needed}' is not set: expected {_EXPECTED[needed]}",
+        key=needed,
+        source=source,
+        expected=_EXPECTED[needed],
+    )
 
 
 def _display(key: str, value: object) -> str:

@@ -441,3 +441,30 @@ def test_files_are_read_on_each_call(cwd: Path, home: Path) -> None:
     assert load_settings(env={}, cwd=cwd, home=home).port == 8080
     local_file(cwd, "port = 9999\n")
     assert load_settings(env={}, cwd=cwd, home=home).port == 9999
+
+
+def test_model_provider_without_what_it_needs_names_the_missing_key(cwd: Path, home: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"MAZE_MODEL_PROVIDER": "openai"}, cwd=cwd, home=home)
+    assert caught.value.key == "model_url"
+    assert "MAZE_MODEL_PROVIDER" in str(caught.value) and "base URL" in str(caught.value)
+    (cwd / "maze.toml").write_text('model_provider = "local"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(cwd=cwd, home=home, env={})
+    assert caught.value.key == "model_path" and str(cwd / "maze.toml") in str(caught.value)
+
+
+def test_model_settings_are_checked_and_the_key_is_masked(cwd: Path, home: Path) -> None:
+    env = {
+        "MAZE_MODEL_PROVIDER": "openai",
+        "MAZE_MODEL_URL": "http://127.0.0.1:8000/v1",
+        "MAZE_MODEL_FLAVOUR": "vllm",
+        "MAZE_MODEL_API_KEY": "sk-secret",
+    }
+    settings = load_settings(env=env, cwd=cwd, home=home)
+    assert (settings.model_flavour, settings.model_timeout_seconds) == ("vllm", 60.0)
+    shown = {key: value for key, value, _ in explain_settings(env=env, cwd=cwd, home=home)}
+    assert shown["model_api_key"] == "********"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={**env, "MAZE_MODEL_FLAVOUR": "ollama"}, cwd=cwd, home=home)
+    assert caught.value.key == "model_flavour" and "json-schema" in caught.value.expected
