@@ -86,6 +86,10 @@ class MalformedResponse(ProviderError):
     """The server answered, but not with a generation: no choices, no content, a wrong tool call."""
 
 
+class GrammarUnusable(ProviderError):
+    """The grammar does not compile, so nothing can be generated or checked under it."""
+
+
 class OutputRejected(ProviderError):
     """The output does not parse under the grammar (or as code): it is never posted.
 

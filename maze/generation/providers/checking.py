@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from maze.generation.providers.base import Generation, GenerationRequest, OutputRejected, ProviderError
+from maze.generation.providers.base import Generation, GenerationRequest, GrammarUnusable, OutputRejected
 
 if TYPE_CHECKING:
     from llguidance import LLTokenizer
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 _EOS = 256
 _PYTHON_PREFIX = "python-"
 _EXPRESSION_GRAMMARS = frozenset({"python-expression"})
-
-
-class GrammarUnusable(ProviderError):
-    """The grammar itself does not compile, so no output can be checked against it (nor posted)."""
 
 
 def check_generation(request: GenerationRequest, generation: Generation) -> None:
