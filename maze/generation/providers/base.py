@@ -40,7 +40,8 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Generation:
-    """What a provider produced: the text and what it cost."""
+    """What a provider produced: the text and what it cost. `truncated` when it stopped at `max_tokens`
+    rather than where the model (and the grammar) let it end: such text rarely parses."""
 
     text: str
     prompt_tokens: int
@@ -48,6 +49,7 @@ class Generation:
     seconds: float
     provider: str
     model: str
+    truncated: bool = False
 
 
 class Provider(Protocol):

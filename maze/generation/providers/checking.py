@@ -31,6 +31,8 @@ def check_generation(request: GenerationRequest, generation: Generation) -> None
     if problem is None and request.grammar_name.startswith(_PYTHON_PREFIX):
         problem = python_problem(generation.text, expression=request.grammar_name in _EXPRESSION_GRAMMARS)
     if problem is not None:
+        if generation.truncated:
+            problem += f" (cut at max_tokens, {request.max_tokens})"
         raise OutputRejected(
             f"{generation.provider} output rejected under grammar {request.grammar_name!r}: {problem}",
             generation,

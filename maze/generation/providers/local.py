@@ -78,6 +78,7 @@ class LocalProvider:
                 raise ProviderError(f"{self.name}: the generation was given up before it started")
             tokens, prompt_length = self._decode(loaded, request, stop or threading.Event())
         new_tokens = tokens[prompt_length:]
+        ended = bool(new_tokens) and new_tokens[-1] in loaded.eos_token_ids
         text = loaded.tokenizer.decode(
             [token for token in new_tokens if token not in loaded.eos_token_ids], skip_special_tokens=False
         )
@@ -88,6 +89,7 @@ class LocalProvider:
             seconds=time.monotonic() - started,
             provider=self.name,
             model=self.settings.model_path.name,
+            truncated=not ended and len(new_tokens) >= request.max_tokens,
         )
 
     def _decode(

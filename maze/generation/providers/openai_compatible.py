@@ -83,9 +83,9 @@ class OpenAICompatibleProvider:
     async def generate(self, request: GenerationRequest) -> Generation:
         started = time.monotonic()
         if self.settings.flavour == "openai":
-            text, prompt_tokens, completion_tokens = await self._respond(request)
+            text, prompt_tokens, completion_tokens, truncated = await self._respond(request)
         else:
-            text, prompt_tokens, completion_tokens = await self._chat(request)
+            text, prompt_tokens, completion_tokens, truncated = await self._chat(request)
         return Generation(
             text=text,
             prompt_tokens=prompt_tokens,
@@ -93,6 +93,7 @@ class OpenAICompatibleProvider:
             seconds=time.monotonic() - started,
             provider=self.name,
             model=self.settings.model,
+            truncated=truncated,
         )
 
     async def close(self) -> None:
@@ -101,7 +102,7 @@ class OpenAICompatibleProvider:
         if client is not None:
             await client.close()
 
-    async def _chat(self, request: GenerationRequest) -> tuple[str, int, int]:
+    async def _chat(self, request: GenerationRequest) -> tuple[str, int, int, bool]:
         arguments: dict[str, Any] = {
             "model": self.settings.model,
             "messages": [{"role": message.role, "content": message.content} for message in request.messages],
@@ -127,9 +128,10 @@ class OpenAICompatibleProvider:
         if flavour == "json-schema":
             content = _code_field(content, self.name)
         prompt_tokens, completion_tokens = _usage(response, "prompt_tokens", "completion_tokens")
-        return content, prompt_tokens, completion_tokens
+        truncated = getattr(response.choices[0], "finish_reason", None) == "length"
+        return content, prompt_tokens, completion_tokens, truncated
 
-    async def _respond(self, request: GenerationRequest) -> tuple[str, int, int]:
+    async def _respond(self, request: GenerationRequest) -> tuple[str, int, int, bool]:
         from maze.constraints.convert import to_lark
 
         tool = {
@@ -149,7 +151,7 @@ class OpenAICompatibleProvider:
         response = await self._call(lambda client: client.responses.create(**arguments))
         text = _tool_input(response, self.name)
         prompt_tokens, completion_tokens = _usage(response, "input_tokens", "output_tokens")
-        return text, prompt_tokens, completion_tokens
+        return text, prompt_tokens, completion_tokens, getattr(response, "status", None) == "incomplete"
 
     async def _call(self, send: Any) -> Any:
         """Await `send(client)`, mapping the client's errors to provider errors."""

@@ -236,3 +236,17 @@ async def test_output_that_ignores_the_grammar_is_rejected(
     assert provider.usage.rejected == 1
     assert provider.usage.completion_tokens == 3
     assert len(server.seen) == 1
+
+
+async def test_output_cut_at_max_tokens_is_marked_and_its_rejection_says_so(
+    fake_server: Start, request_for_sum: GenerationRequest
+) -> None:
+    server = await fake_server("llama-cpp")
+    cut = chat_body("x + ")
+    cut["choices"][0]["finish_reason"] = "length"
+    server.script = [json_reply(cut), json_reply(chat_body("x + 1"))]
+    provider = guarded(provider_for(server))
+    with pytest.raises(OutputRejected, match=r"cut at max_tokens, 32") as caught:
+        await provider.generate(request_for_sum)
+    assert caught.value.generation.truncated
+    assert not (await provider.generate(request_for_sum)).truncated
