@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
-from asyncio import AbstractEventLoop, get_running_loop
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, get_args
@@ -74,7 +72,6 @@ class OpenAICompatibleProvider:
         if settings.flavour not in FLAVOURS:
             raise ValueError(f"unknown flavour {settings.flavour!r}; expected one of {', '.join(FLAVOURS)}")
         self.settings = settings
-        self._clients: weakref.WeakKeyDictionary[AbstractEventLoop, AsyncOpenAI] = weakref.WeakKeyDictionary()
 
     @property
     def name(self) -> str:
@@ -95,12 +92,6 @@ class OpenAICompatibleProvider:
             model=self.settings.model,
             truncated=truncated,
         )
-
-    async def close(self) -> None:
-        """Close the client of the running event loop."""
-        client = self._clients.pop(get_running_loop(), None)
-        if client is not None:
-            await client.close()
 
     async def _chat(self, request: GenerationRequest) -> tuple[str, int, int, bool]:
         arguments: dict[str, Any] = {
@@ -158,7 +149,8 @@ class OpenAICompatibleProvider:
         import openai
 
         try:
-            return await send(self._client())
+            async with self._client() as client:
+                return await send(client)
         except openai.APITimeoutError as error:
             raise ProviderTimeout(
                 f"{self.name}: no answer within {self.settings.timeout_seconds:g} s"
@@ -171,20 +163,15 @@ class OpenAICompatibleProvider:
             raise MalformedResponse(f"{self.name}: the response could not be read: {error}") from error
 
     def _client(self) -> AsyncOpenAI:
-        """The client of the running event loop: its connection pool cannot be shared between loops."""
+        """A new client: one per request, closed after it, so no connection outlives its event loop."""
         from openai import AsyncOpenAI
 
-        loop = get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = AsyncOpenAI(
-                base_url=self.settings.base_url,
-                api_key=self.settings.api_key or "not-needed",
-                timeout=self.settings.timeout_seconds,
-                max_retries=0,
-            )
-            self._clients[loop] = client
-        return client
+        return AsyncOpenAI(
+            base_url=self.settings.base_url,
+            api_key=self.settings.api_key or "not-needed",
+            timeout=self.settings.timeout_seconds,
+            max_retries=0,
+        )
 
 
 def _status_error(name: str, error: Any) -> ProviderError:
