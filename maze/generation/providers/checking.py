@@ -2,14 +2,15 @@
 
 The grammar check runs llguidance over the output's bytes (a byte-level tokenizer, so no model's
 tokenizer is needed and the result is the same whichever model wrote the text). Outputs of the Python
-fragment grammars (`python-*`) must also satisfy `ast.parse`, dedented first, as an expression for
-`python-expression`. A server that ignored the grammar is caught here: its output is rejected, never
-posted.
+fragment grammars (`python-*`, also inside an edit: `edit/python-*`) must also satisfy `ast.parse`,
+dedented first, as an expression for `python-expression`. A server that ignored the grammar is caught
+here: its output is rejected, never posted.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Sequence
 from functools import lru_cache
@@ -23,13 +24,15 @@ if TYPE_CHECKING:
 _EOS = 256
 _PYTHON_PREFIX = "python-"
 _EXPRESSION_GRAMMARS = frozenset({"python-expression"})
+EDIT_PREFIX = "edit/"
+_EDIT = re.compile(r"@@ (\d+)-(\d+)\n(.*)@@\n?", re.DOTALL)
 
 
 def check_generation(request: GenerationRequest, generation: Generation) -> None:
     """Raise OutputRejected unless `generation.text` parses under the request's grammar (and as Python)."""
     problem = grammar_problem(request.grammar_text, generation.text)
-    if problem is None and request.grammar_name.startswith(_PYTHON_PREFIX):
-        problem = python_problem(generation.text, expression=request.grammar_name in _EXPRESSION_GRAMMARS)
+    if problem is None:
+        problem = code_problem(request.grammar_name, generation.text)
     if problem is not None:
         if generation.truncated:
             problem += f" (cut at max_tokens, {request.max_tokens})"
@@ -37,6 +40,25 @@ def check_generation(request: GenerationRequest, generation: Generation) -> None
             f"{generation.provider} output rejected under grammar {request.grammar_name!r}: {problem}",
             generation,
         )
+
+
+def code_problem(grammar_name: str, text: str) -> str | None:
+    """Why the code in `text`, written under grammar `grammar_name`, is not valid, or None.
+
+    A `python-*` grammar's output is the code; an edit (`edit/<fragment grammar>`, the `edit` grammar
+    composed with a fragment grammar) holds it between its `@@ start-end` line and its closing `@@`.
+    """
+    fragment_grammar, code = grammar_name, text
+    if grammar_name.startswith(EDIT_PREFIX):
+        edit = _EDIT.fullmatch(text)
+        if edit is None:
+            return "not an edit: expected '@@ start-end', the new lines, then '@@'"
+        if int(edit.group(1)) > int(edit.group(2)):
+            return f"the line range {edit.group(1)}-{edit.group(2)} ends before it starts"
+        fragment_grammar, code = grammar_name.removeprefix(EDIT_PREFIX), edit.group(3)
+    if fragment_grammar.startswith(_PYTHON_PREFIX):
+        return python_problem(code, expression=fragment_grammar in _EXPRESSION_GRAMMARS)
+    return None
 
 
 def grammar_problem(grammar_text: str, text: str) -> str | None:

@@ -70,3 +70,21 @@ def test_a_grammar_that_does_not_compile_is_its_own_error() -> None:
 def test_non_ascii_output_is_checked_by_its_bytes() -> None:
     grammar = 'root ::= "\\"" [^"\\n]* "\\""\n'
     assert grammar_problem(grammar, '"größe ✓"') is None
+
+
+def test_an_edit_is_checked_by_its_python_fragment() -> None:
+    from maze.constraints.library import compose_edit_text
+
+    grammar = compose_edit_text("python-block", indent="    ")
+    good = "@@ 3-4\n    total = 3 + 4\n    return total\n@@\n"
+    check_generation(request("edit/python-block", grammar), generation(good))
+    with pytest.raises(OutputRejected, match="ends before it starts"):
+        check_generation(request("edit/python-block", grammar), generation(good.replace("3-4", "4-3")))
+
+
+def test_an_edit_fragment_that_is_not_python_is_rejected() -> None:
+    # Grammar-valid under a lax fragment grammar, but not Python: the ast check of the fragment catches it.
+    lax = 'root ::= "@@ " [0-9]+ "-" [0-9]+ "\\n" ( "    " [a-z =(]+ "\\n" )+ "@@\\n"\n'
+    with pytest.raises(OutputRejected, match="not valid Python"):
+        check_generation(request("edit/python-block", lax), generation("@@ 3-3\n    total = (\n@@\n"))
+    check_generation(request("edit/python-block", lax), generation("@@ 3-3\n    total = a\n@@\n"))
