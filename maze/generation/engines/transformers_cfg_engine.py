@@ -1,16 +1,18 @@
 """transformers-cfg 0.2.7 behind the engine interface, fixed for transformers 5 and long-running processes.
 
-We use its GBNF parser, its pushdown recognizer (`StringRecognizer`) and its byte trie walk, and replace
-the parts that break here:
+We use its GBNF parser, its pushdown recognizer (`StringRecognizer`) and its byte trie, and replace the
+parts that break here:
 
 - the token -> bytes table comes from `token_bytes` (transformers-cfg downloads `gpt2` for byte-level BPE
   tokenizers on transformers 5, and rejects a generic `PreTrainedTokenizerFast`; building the table and the
   trie ourselves accepts any fast tokenizer, so no wrapping as `GPT2TokenizerFast` is needed);
 - its masks are cached in a class-level `lru_cache` of 32,768 vocabulary-sized tensors shared by all
   grammars (gigabytes at a 49k vocabulary), and `char_acceptance_at_element` is cached without bound, one
-  dict per element of up to 1.1 million code points for a negated class. Here each compiled grammar keeps
-  its own bounded LRU of bit-packed masks, and the recognizer's caches are per instance, bounded, and
-  freed with the grammar;
+  dict per element over all the code points of its ranges. Here each compiled grammar keeps its own
+  bounded LRU of bit-packed masks (one per parser state), the recognizer's caches are per instance,
+  bounded and freed with the grammar, and our trie walk does not use `char_acceptance_at_element`;
+- its trie walk runs once per parser stack and mis-handles UTF-8 for ASCII grammar text; ours
+  (`TransformersCfgGrammar._walk`) carries all stacks at once and decodes UTF-8 as `advance` does;
 - its parser logs and swallows syntax errors and returns an empty grammar; we run the same rule parser
   and raise `GrammarCompileError` with its message and the line, and for undefined rules or no `root`.
 """
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
     from maze.generation.engines.base import TokenMask
 
 ENGINE_NAME = "transformers-cfg"
-DEFAULT_MASK_CACHE_ENTRIES = 2048
+DEFAULT_MASK_CACHE_ENTRIES = 256
 RECOGNIZER_CACHE_ENTRIES = 16384
 _RECOGNIZER_CACHED_METHODS = (
     "expand_stack_head",
@@ -45,6 +47,7 @@ _RECOGNIZER_CACHED_METHODS = (
 )
 
 Stack = tuple[int, ...]
+_SINGLE_BYTES = [bytes((byte,)) for byte in range(256)]
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,6 @@ class TransformersCfgEngine:
         return TransformersCfgGrammar(
             recognizer,
             self._vocabulary(tokenizer),
-            use_unicode=any(ord(char) > 127 for char in grammar_text),
             mask_cache_entries=self._mask_cache_entries,
         )
 
@@ -88,14 +90,12 @@ class TransformersCfgEngine:
 class TransformersCfgGrammar:
     """One grammar for one tokenizer: the recognizer and a bounded cache of per-stack masks."""
 
-    def __init__(
-        self, recognizer: Any, vocabulary: _Vocabulary, *, use_unicode: bool, mask_cache_entries: int
-    ) -> None:
+    def __init__(self, recognizer: Any, vocabulary: _Vocabulary, *, mask_cache_entries: int) -> None:
         self.recognizer = recognizer
         self.vocabulary = vocabulary
-        self.use_unicode = use_unicode
         self._mask_cache_entries = mask_cache_entries
-        self._masks: OrderedDict[tuple[Stack, Any], NDArray[np.uint8]] = OrderedDict()
+        self._masks: OrderedDict[tuple[frozenset[Stack], Any], NDArray[np.uint8]] = OrderedDict()
+        self._ascii_tables: dict[int, list[bool]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -109,48 +109,96 @@ class TransformersCfgGrammar:
     def matcher(self) -> TransformersCfgMatcher:
         return TransformersCfgMatcher(self)
 
-    def add_stack_mask(self, mask: TokenMask, stack: Stack, partial_utf8: Any) -> None:
-        """OR into `mask` the tokens that one parser stack accepts next."""
+    def fill_mask(self, mask: TokenMask, stacks: frozenset[Stack], partial_utf8: Any) -> None:
+        """Set `mask` to the tokens the parser state (`stacks`, pending UTF-8 bytes) accepts next."""
         import numpy as np
 
-        key = (stack, partial_utf8)
+        key = (stacks, _pending_utf8(partial_utf8))
         with self._lock:
             packed = self._masks.get(key)
             if packed is not None:
                 self._masks.move_to_end(key)
         if packed is None:
-            packed = np.packbits(self._stack_mask(stack, partial_utf8))
+            packed = np.packbits(self._walk(stacks, partial_utf8))
             with self._lock:
                 self._masks[key] = packed
                 while len(self._masks) > self._mask_cache_entries:
                     self._masks.popitem(last=False)
-        mask |= np.unpackbits(packed, count=self.vocab_size).view(np.bool_)
+        mask[:] = np.unpackbits(packed, count=self.vocab_size).view(np.bool_)
 
     def cached_masks(self) -> int:
         return len(self._masks)
 
-    def _stack_mask(self, stack: Stack, partial_utf8: Any) -> NDArray[np.bool_]:
+    def _walk(self, stacks: frozenset[Stack], partial_utf8: Any) -> NDArray[np.bool_]:
+        """Walk the vocabulary trie with the parser state, a byte at a time, as `advance` consumes bytes.
+
+        transformers-cfg's own walk runs once per stack (thousands for a Python grammar) and, for ASCII
+        grammar text, takes bytes for code points, so it allows a lone UTF-8 continuation byte wherever a
+        negated class such as `[^"]` is allowed (and `advance` then rejects it). Here one walk carries
+        all stacks: an ASCII byte is checked once per distinct top-of-stack element, then only the stacks
+        whose top accepts it are advanced; other bytes go through the recognizer's own UTF-8 decoding.
+        """
         import numpy as np
-        from transformers_cfg.token_grammar_recognizer import check_token_acceptance_in_trie
+        from transformers_cfg.recognizer import AcceptState
 
-        vocabulary = self.vocabulary
-        if self.use_unicode or partial_utf8.n_remain > 0:
-            recognizer = self.recognizer
-
-            def accepts(prefix: list[int]) -> bool:
-                return bool(recognizer._try_accept_bytes(bytes(prefix), {stack}, partial_utf8, verbose=False))
-
-            accepted = np.zeros(vocabulary.size, dtype=np.bool_)
-            for _, token_id in vocabulary.trie.bfs(accepts):
-                accepted[token_id] = True
-        else:
-            flags = [False] * vocabulary.size
-            check_token_acceptance_in_trie(
-                vocabulary.trie.root, [stack], self.recognizer, vocabulary.eos_token_id, flags
-            )
-            accepted = np.array(flags, dtype=np.bool_)
-        accepted[vocabulary.eos_token_id] = False
+        recognizer = self.recognizer
+        consume_code_point = recognizer._update_state_with_code_point_for_single_stack
+        accepted = np.zeros(self.vocabulary.size, dtype=np.bool_)
+        pending: list[tuple[Any, frozenset[Stack], Any]] = [(self.vocabulary.trie.root, stacks, partial_utf8)]
+        while pending:
+            node, current, partial = pending.pop()
+            by_top = _group_by_top(current) if partial.n_remain <= 0 else None
+            for byte, child in node.children.items():
+                if by_top is not None and byte < 0x80:
+                    following: set[Stack] = set()
+                    for top, group in by_top.items():
+                        if self._accepts_ascii(top)[byte]:
+                            for stack in group:
+                                following |= consume_code_point(byte, stack)
+                    following_partial = partial
+                else:
+                    state = _consume(recognizer, _SINGLE_BYTES[byte], AcceptState(set(current), partial))
+                    following, following_partial = state.stacks, state.partial_utf8
+                if not following:
+                    continue
+                if child.is_end_of_word:
+                    accepted[child.token_id] = True
+                if child.children:
+                    pending.append((child, frozenset(following), following_partial))
+        accepted[self.vocabulary.eos_token_id] = False
         return accepted
+
+    def _accepts_ascii(self, element_offset: int) -> list[bool]:
+        table = self._ascii_tables.get(element_offset)
+        if table is None:
+            accepts = self.recognizer.accept_code_point_at_element
+            table = [code_point > 0 and accepts(code_point, element_offset) for code_point in range(128)]
+            self._ascii_tables[element_offset] = table
+        return table
+
+
+def _consume(recognizer: Any, data: bytes, state: Any) -> Any:
+    """The recognizer's state after `data`; a finished parse (empty stack) ends at a partial character.
+
+    transformers-cfg keeps the empty stack while a UTF-8 sequence is incomplete, which lets a complete
+    output continue with a lone lead byte.
+    """
+    following = recognizer._update_state_with_bytes(data, state, verbose=False)
+    if following.partial_utf8.n_remain > 0:
+        following.stacks = {stack for stack in following.stacks if stack}
+    return following
+
+
+def _group_by_top(stacks: frozenset[Stack]) -> dict[int, list[Stack]]:
+    groups: dict[int, list[Stack]] = {}
+    for stack in stacks:
+        if stack:
+            groups.setdefault(stack[-1], []).append(stack)
+    return groups
+
+
+def _pending_utf8(partial_utf8: Any) -> tuple[int, int] | None:
+    return (partial_utf8.value, partial_utf8.n_remain) if partial_utf8.n_remain > 0 else None
 
 
 class TransformersCfgMatcher:
@@ -177,18 +225,16 @@ class TransformersCfgMatcher:
         data = vocabulary.token_bytes[token_id] if 0 <= token_id < len(vocabulary.token_bytes) else None
         if data is None:
             raise TokenRejected(ENGINE_NAME, token_id, "a special or unknown token stands for no text")
-        state = self._grammar.recognizer._update_state_with_bytes(data, self._state, verbose=False)
+        state = _consume(self._grammar.recognizer, data, self._state)
         if not state.stacks:
             raise TokenRejected(ENGINE_NAME, token_id, f"{data!r} does not continue the grammar here")
         self._state = state
 
     def allowed(self, mask: TokenMask) -> None:
-        mask[:] = False
         if self._ended:
+            mask[:] = False
             return
-        for stack in self._state.stacks:
-            if stack:
-                self._grammar.add_stack_mask(mask, stack, self._state.partial_utf8)
+        self._grammar.fill_mask(mask, frozenset(self._state.stacks), self._state.partial_utf8)
         mask[self._grammar.eos_token_id] = self.can_end()
 
     def can_end(self) -> bool:
@@ -226,28 +272,7 @@ def _recognizer(grammar_text: str) -> Any:
         unbound = getattr(StringRecognizer, method_name).__wrapped__
         bound = types.MethodType(unbound, recognizer)
         setattr(recognizer, method_name, functools.lru_cache(maxsize=RECOGNIZER_CACHE_ENTRIES)(bound))
-    recognizer.char_acceptance_at_element = _byte_acceptance(parsed.grammar_encoding)
     return recognizer
-
-
-def _byte_acceptance(encoding: list[int]) -> Any:
-    """`char_acceptance_at_element` for the byte trie walk: which of the 256 byte values an element accepts.
-
-    The walk only ever asks about single bytes, so 256 entries say all it needs (the original builds a
-    dict over every code point of the element's ranges).
-    """
-
-    @functools.lru_cache(maxsize=RECOGNIZER_CACHE_ENTRIES)
-    def acceptance(element_offset: int) -> dict[int, bool]:
-        size = encoding[element_offset]
-        ranges = encoding[element_offset + 1 : element_offset + 1 + size]
-        return {
-            byte: True
-            for start, end in zip(ranges[::2], ranges[1::2], strict=True)
-            for byte in range(start, min(end, 255) + 1)
-        }
-
-    return acceptance
 
 
 def _parse(grammar_text: str) -> Any:

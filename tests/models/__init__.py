@@ -1,0 +1,5 @@
+"""Tests with language models and decoding engines (pytest marker `models`)."""
+
+import pytest
+
+pytestmark = pytest.mark.models
