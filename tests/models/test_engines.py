@@ -152,7 +152,7 @@ def test_constrained_outputs_stay_in_the_grammar_and_parse_when_complete(
     parsed = len(ended) - len(unparsed)
     print(
         f"\n{engine_name}, {grammar.name}, tiny random GPT-2, {len(SEEDS)} seeds, {MAX_NEW_TOKENS} tokens: "
-        f"ended {rate(len(ended), len(SEEDS))}; accepted by {other}: as a prefix {rate(prefixes, len(SEEDS))},"
+        f"ended {rate(len(ended), len(SEEDS))}; by {other}: as a prefix {rate(prefixes, len(SEEDS))},"
         f" complete {rate(complete, len(ended))} of ended; ast.parse {rate(parsed, len(ended))} of ended; "
         f"e.g. {[tiny_lm.text(ids) for ids in ended[:3]]!r}"
     )
