@@ -6,7 +6,8 @@ an exponential backoff with jitter, or after the wait the server asked for when 
 request, a malformed response and a rejected output are not retried: the same request would fail the
 same way. At most `concurrency` generations run at once (per event loop); the rest wait their turn, and
 that wait does not count against the time limit. Every generation that came back is counted in
-`usage`, rejected or not.
+`usage`, rejected or not. Any other exception of the provider becomes a `ProviderError`, so a caller
+catching that one class always goes on with its other candidate sources.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class GuardedProvider:
             self.usage.in_flight += 1
             self.usage.peak_in_flight = max(self.usage.peak_in_flight, self.usage.in_flight)
             try:
-                generation = await self._attempts(request)
+                generation = await self._wrapped(request)
             except ProviderError as error:
                 self.usage.failures += 1
                 kind = type(error).__name__
@@ -137,6 +138,15 @@ class GuardedProvider:
         if slots is None:
             slots = self._slots[loop] = asyncio.Semaphore(self.policy.concurrency)
         return slots
+
+    async def _wrapped(self, request: GenerationRequest) -> Generation:
+        """`_attempts`, with any other failure of the provider (a bug, a library's error) a ProviderError."""
+        try:
+            return await self._attempts(request)
+        except ProviderError:
+            raise
+        except Exception as error:
+            raise ProviderError(f"{self.name} failed: {type(error).__name__}: {error}") from error
 
     async def _attempts(self, request: GenerationRequest) -> Generation:
         retry = 0

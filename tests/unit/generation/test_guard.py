@@ -205,3 +205,12 @@ def test_backoff_doubles_up_to_the_ceiling() -> None:
         3.0,
     ]
     assert policy.backoff(1, 0.0) == 0.25
+
+
+async def test_an_unexpected_exception_becomes_a_provider_error(request_for_sum: GenerationRequest) -> None:
+    inner = Scripted([RuntimeError("CUDA out of memory")])
+    provider = guard(inner)
+    with pytest.raises(ProviderError, match="scripted failed: RuntimeError: CUDA out of memory"):
+        await provider.generate(request_for_sum)
+    assert inner.calls == 1
+    assert provider.usage.errors == {"ProviderError": 1}
