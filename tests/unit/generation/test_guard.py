@@ -24,9 +24,7 @@ from maze.generation.providers.guard import GuardedProvider, GuardPolicy
 class Scripted:
     """A provider that fails as scripted, then answers `text`, optionally after a delay."""
 
-    def __init__(
-        self, failures: list[ProviderError] | None = None, *, text: str = "x + 1", delay: float = 0.0
-    ):
+    def __init__(self, failures: list[Exception] | None = None, *, text: str = "x + 1", delay: float = 0.0):
         self.failures = list(failures or [])
         self.text = text
         self.delay = delay
