@@ -1,4 +1,4 @@
-"""What a worker process keeps between tasks: its settings, one event loop, one GitHub connection.
+"""What a worker process keeps between tasks: its settings, one event loop, one GitHub connection, the model.
 
 Celery runs tasks in plain threads of forked processes; aiohttp wants one session per event loop. So each
 process gets one long-lived event loop on a daemon thread (started on first use, after any fork), and
@@ -23,6 +23,8 @@ from bot.github.connection import GitHubConnection
 from bot.github.pacing import MemoryPacer, RedisPacer, WritePacer
 from bot.github.tokens import MemoryTokenStore, RedisTokenStore, TokenStore
 from maze.config import Settings
+from maze.generation.providers.base import Provider
+from maze.generation.providers.factory import ProviderSettings, build_provider
 from tasks.fairness import MemoryLeases, RedisLeases, RunLeases
 
 T = TypeVar("T")
@@ -40,6 +42,7 @@ class ProcessRuntime:
         self._redis: aioredis.Redis | None = None
         self._leases: RunLeases | None = None
         self._local_locks: dict[str, asyncio.Lock] = {}
+        self._model: list[Provider | None] = []  # built on first use: one entry once built
 
     def forget_loop_state(self) -> None:
         """Drop everything bound to the event loop (after a fork, a close, or before a new loop)."""
@@ -47,6 +50,29 @@ class ProcessRuntime:
         self._connection = self._redis = None
         self._leases = None
         self._local_locks = {}
+        self._model = []
+
+    def model(self) -> Provider | None:
+        """The configured model provider (None for `model_provider = "none"`), built on first use."""
+        if not self._model:
+            settings = self.settings
+            self._model.append(
+                build_provider(
+                    ProviderSettings(
+                        kind=settings.model_provider,
+                        path=settings.model_path,
+                        url=settings.model_url,
+                        name=settings.model_name,
+                        flavour=settings.model_flavour,
+                        engine=settings.model_engine,
+                        api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+                        timeout_seconds=settings.model_timeout_seconds,
+                        retries=settings.model_retries,
+                        concurrency=settings.model_concurrency,
+                    )
+                )
+            )
+        return self._model[0]
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._start_lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.github.client import JSON, GitHubClient
-from maze.analysis import ChangedFile, Problem, find_problems, is_python, propose
+from maze.analysis import ChangedFile, Problem, Proposal, find_problems, is_python, propose
 from maze.diff import parse_patch
+from maze.generation.candidates import model_context, model_proposals
 from maze.installations import is_suspended
 from maze.repo_config import REPO_CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from maze.run_data import (
@@ -305,12 +307,49 @@ async def generate(run: RunInfo) -> None:
     proposals = await asyncio.to_thread(
         lambda: [(item.row_id, propose(item.problem, item.text)) for item in work]
     )
+    model_notes = await _ask_model(work, proposals)
 
     def store(session: Session) -> None:
         by_id = {finding.id: finding for finding in findings_of(session, run.id)}
         save_proposals(session, [(by_id[row_id], proposal) for row_id, proposal in proposals if proposal])
 
-    await commit_stage(run, RunStage.GENERATING, store, candidates=sum(1 for _, p in proposals if p))
+    await commit_stage(
+        run,
+        RunStage.GENERATING,
+        store,
+        candidates=sum(1 for _, p in proposals if p),
+        **({"model": model_notes} if model_notes else {}),
+    )
+
+
+async def _ask_model(work: list[_Work], proposals: list[tuple[int, Proposal | None]]) -> dict[str, Any]:
+    """Fill in, from the configured model, the findings no tool fixed; what happened, for the summary."""
+    provider = runtime.current().model()
+    unfixed = [index for index, (_, proposal) in enumerate(proposals) if proposal is None]
+    if provider is None or not unfixed:
+        return {}
+    texts = {item.problem.path: item.text for item in work}
+    context = await asyncio.to_thread(model_context, texts)
+    outcomes = await model_proposals(
+        [(work[index].problem, work[index].text) for index in unfixed],
+        provider,
+        context,
+        max_tokens=runtime.settings().model_max_tokens,
+    )
+    for index, outcome in zip(unfixed, outcomes, strict=True):
+        proposals[index] = (proposals[index][0], outcome.proposal)
+    notes = Counter(outcome.note for outcome in outcomes if outcome.proposal is None)
+    return {
+        "provider": provider.name,
+        "asked": len(outcomes),
+        "proposed": sum(1 for outcome in outcomes if outcome.proposal),
+        "not_proposed": dict(notes),
+        "tokens": sum(
+            outcome.generation.prompt_tokens + outcome.generation.completion_tokens
+            for outcome in outcomes
+            if outcome.generation
+        ),
+    }
 
 
 async def validate(run: RunInfo) -> None:
