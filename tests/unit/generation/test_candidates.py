@@ -1,0 +1,97 @@
+"""Model candidates for findings: which lines are replaced, what the request carries, and failures that
+cost only the finding's model candidate."""
+
+from __future__ import annotations
+
+import pytest
+
+from maze.analysis import Problem
+from maze.constraints.library import text as grammar_text
+from maze.generation.candidates import GRAMMAR, model_context, model_proposals, statement_range
+from maze.generation.providers.base import Generation, GenerationRequest, ProviderTimeout
+from maze.generation.providers.checking import grammar_problem
+
+SOURCE = """import sys
+
+
+@staticmethod
+def save(path):
+    try:
+        handle = open(path)
+    except:
+        sys.exit(1)
+    total = 1 + 2
+    return handle, total
+"""
+
+
+def test_the_innermost_whole_statement_around_the_lines_is_replaced() -> None:
+    assert statement_range(SOURCE, 8, 8) == (6, 9)  # `except:` rewrites its `try`
+    assert statement_range(SOURCE, 10, 10) == (10, 10)
+    assert statement_range(SOURCE, 5, 5) == (4, 11)  # a def header takes its decorator along
+    assert statement_range("def f(:\n    pass\n", 1, 1) == (1, 1)  # no parse: the lines themselves
+
+
+class _Recording:
+    """Answers every request with `answer`, or raises `error`; keeps the requests it got."""
+
+    def __init__(self, answer: str = "", error: Exception | None = None) -> None:
+        self.answer, self.error = answer, error
+        self.requests: list[GenerationRequest] = []
+
+    @property
+    def name(self) -> str:
+        return "recording"
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        return Generation(self.answer, 10, 5, 0.01, "recording", "test-model")
+
+
+def _problem(line: int, rule: str = "E722", path: str = "pkg/save.py") -> Problem:
+    return Problem("ruff", rule, "Do not use bare `except`", path, line, line)
+
+
+async def test_a_request_carries_a_scoped_block_grammar_and_the_prompt() -> None:
+    fixed = "    try:\n        handle = open(path)\n    except OSError:\n        sys.exit(1)\n"
+    provider = _Recording(fixed)
+    [outcome] = await model_proposals(
+        [(_problem(8), SOURCE)], provider, model_context({"pkg/save.py": SOURCE}), max_tokens=64
+    )
+    assert outcome.proposal is not None and outcome.note == "proposed"
+    candidate = outcome.proposal.candidate
+    assert (candidate.start_line, candidate.end_line, candidate.source) == (6, 9, "model")
+    assert outcome.proposal.original == "".join(SOURCE.splitlines(keepends=True)[5:9])
+    [request] = provider.requests
+    assert request.grammar_name == GRAMMAR and request.max_tokens == 64
+    assert "E722" in request.messages[-1].content
+    # The fix parses under the request's grammar; a name the scope does not know does not, though the
+    # unscoped grammar takes it.
+    assert grammar_problem(request.grammar_text, fixed) is None
+    unknown = fixed.replace("sys.exit", "system.exit")
+    assert grammar_problem(request.grammar_text, unknown) is not None
+    assert grammar_problem(grammar_text(GRAMMAR, indent="    "), unknown) is None
+
+
+@pytest.mark.parametrize(
+    ("provider", "problem", "note"),
+    [
+        (_Recording(error=ProviderTimeout("no answer in 60 s")), _problem(8), "ProviderTimeout: no answer"),
+        (_Recording(SOURCE.splitlines(keepends=True)[9]), _problem(10), "gave back the original"),
+        (_Recording("x = 1\n"), _problem(3, path="web/app.ts"), "no model grammar for this language"),
+        (_Recording("x = 1\n"), _problem(40), "outside the file"),
+    ],
+)
+async def test_failures_cost_only_that_findings_model_candidate(
+    provider: _Recording, problem: Problem, note: str
+) -> None:
+    good = _Recording("    total = 3\n")
+    texts = {"pkg/save.py": SOURCE, "web/app.ts": "let x = 1;\n"}
+    outcomes = await model_proposals(
+        [(problem, texts[problem.path])], provider, model_context(texts), max_tokens=32
+    )
+    assert outcomes[0].proposal is None and note in outcomes[0].note
+    [other] = await model_proposals([(_problem(10), SOURCE)], good, model_context(texts), max_tokens=32)
+    assert other.proposal is not None
