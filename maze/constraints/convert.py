@@ -16,15 +16,27 @@ from __future__ import annotations
 
 import json
 
-from maze.constraints.check import lark_name, references
-from maze.constraints.gbnf import AnyChar, CharClass, Choice, Expr, Grammar, Literal, Repeat, RuleRef, Sequence, parse
+from maze.constraints.check import check, lark_name, references
+from maze.constraints.gbnf import (
+    AnyChar,
+    CharClass,
+    Choice,
+    Expr,
+    Grammar,
+    Literal,
+    Repeat,
+    RuleRef,
+    Sequence,
+    parse,
+)
 
 __all__ = ["terminal_rules", "to_lark", "to_llguidance"]
 
 
 def to_lark(text: str) -> str:
-    """Lark text for the GBNF `text`."""
+    """Lark text for the GBNF `text`; `GrammarCheckError` for a grammar with problems."""
     grammar = parse(text)
+    check(grammar, "<grammar>")
     terminals = terminal_rules(grammar)
     names = {rule: _lark_rule_name(rule, rule in terminals) for rule in grammar.rules}
     lines = []
@@ -34,7 +46,8 @@ def to_lark(text: str) -> str:
 
 
 def to_llguidance(text: str) -> str:
-    """llguidance's grammar (JSON) for the GBNF `text`; ValueError with llguidance's message if invalid."""
+    """llguidance's grammar (JSON) for the GBNF `text`; ValueError (a `GrammarCheckError` for our own
+    checks) with the reason when the grammar is invalid."""
     import llguidance
 
     compiled = llguidance.LLMatcher.grammar_from_lark(to_lark(text))
@@ -51,7 +64,11 @@ def terminal_rules(grammar: Grammar) -> set[str]:
     while changed:
         changed = False
         for rule, expr in grammar.rules.items():
-            if rule != "root" and rule not in terminals and all(name in terminals for name in references(expr)):
+            if (
+                rule != "root"
+                and rule not in terminals
+                and all(name in terminals for name in references(expr))
+            ):
                 terminals.add(rule)
                 changed = True
     return terminals

@@ -275,7 +275,7 @@ class _Parser:
                 raise self.error("unterminated character class")
             low = self.char("]")
             high = low
-            if self.peek() == "-" and self.text[self.pos + 1 : self.pos + 2] not in ("]", ""):
+            if self.peek() == "-" and self.text[self.pos + 1 : self.pos + 2] not in ("]", "", "\n"):
                 self.pos += 1
                 high = self.char("]")
                 if high < low:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -18,8 +18,8 @@ BYTE_EOS = 256
 class _ByteTokenizer:
     eos_token_id = BYTE_EOS
     bos_token_id = None
-    tokens = [bytes([value]) for value in range(256)] + [b"<eos>"]
-    special_token_ids = [BYTE_EOS]
+    tokens: ClassVar[list[bytes]] = [bytes([value]) for value in range(256)] + [b"<eos>"]
+    special_token_ids: ClassVar[list[int]] = [BYTE_EOS]
 
     def __call__(self, data: bytes | str) -> list[int]:
         return list(data.encode("utf-8") if isinstance(data, str) else data)

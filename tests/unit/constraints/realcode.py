@@ -46,7 +46,9 @@ def click_sources() -> tuple[tuple[str, str], ...]:
 
 
 def rxjs_sources() -> tuple[tuple[str, str], ...]:
-    return tuple(item for item in sources(RXJS, ".ts") if "/src/internal/" in item[0] and not item[0].endswith(".d.ts"))
+    return tuple(
+        item for item in sources(RXJS, ".ts") if "/src/internal/" in item[0] and not item[0].endswith(".d.ts")
+    )
 
 
 def _unclean_lines(text: str) -> set[int]:
@@ -82,9 +84,11 @@ def _whole_lines(node: ast.AST, lines: list[str], unclean: set[int]) -> tuple[st
 
 def _pick(kind: str, node: ast.AST, lines: list[str], unclean: set[int], path: str) -> Iterator[Fragment]:
     origin = f"{path}:{getattr(node, 'lineno', 0)}"
-    if kind == "statement" and isinstance(node, ast.stmt) and not isinstance(node, (*COMPOUND, ast.FunctionDef,
-                                                                                    ast.AsyncFunctionDef,
-                                                                                    ast.ClassDef, ast.Match)):
+    if (
+        kind == "statement"
+        and isinstance(node, ast.stmt)
+        and not isinstance(node, (*COMPOUND, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Match))
+    ):
         found = _whole_lines(node, lines, unclean)
         if found is not None:
             yield Fragment(found[0][len(found[1]) :].rstrip("\n"), "", origin)
@@ -100,18 +104,36 @@ def _pick(kind: str, node: ast.AST, lines: list[str], unclean: set[int], path: s
             indent = lines[start - 1][: first.col_offset]
             if lines[start - 1][: first.col_offset].strip() == "":
                 yield Fragment(text, indent, origin)
-    elif kind == "expression" and isinstance(node, ast.Assign | ast.Return | ast.Expr) and node.value is not None:
+    elif (
+        kind == "expression"
+        and isinstance(node, ast.Assign | ast.Return | ast.Expr)
+        and node.value is not None
+    ):
         value = node.value
         if value.lineno == value.end_lineno and value.lineno not in unclean:
             segment = ast.get_source_segment("".join(lines), value)
-            if segment and not isinstance(value, ast.Tuple) and not isinstance(value, ast.Yield | ast.YieldFrom):
+            if (
+                segment
+                and not isinstance(value, ast.Tuple)
+                and not isinstance(value, ast.Yield | ast.YieldFrom)
+            ):
                 yield Fragment(segment, "", origin)
 
 
-TS_STATEMENTS = frozenset({
-    "lexical_declaration", "variable_declaration", "expression_statement", "return_statement", "throw_statement",
-    "if_statement", "for_statement", "for_in_statement", "while_statement", "try_statement",
-})
+TS_STATEMENTS = frozenset(
+    {
+        "lexical_declaration",
+        "variable_declaration",
+        "expression_statement",
+        "return_statement",
+        "throw_statement",
+        "if_statement",
+        "for_statement",
+        "for_in_statement",
+        "while_statement",
+        "try_statement",
+    }
+)
 
 
 def typescript_fragments(kind: str) -> Iterator[Fragment]:

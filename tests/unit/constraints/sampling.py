@@ -50,13 +50,17 @@ def _length(expr: Expr, lengths: dict[str, int]) -> int:
 
 
 class Sampler:
-    def __init__(self, grammar: Grammar, seed: int, depth: int = 14) -> None:
+    """Build once per grammar (the shortest-derivation table is the costly part), then `sample(seed)`."""
+
+    def __init__(self, grammar: Grammar, depth: int = 12) -> None:
         self.grammar = grammar
-        self.random = random.Random(seed)
+        self.random = random.Random(0)
         self.depth = depth
         self.lengths = shortest(grammar)
+        self.option_lengths: dict[int, int] = {}
 
-    def sample(self, rule: str = "root") -> str:
+    def sample(self, seed: int, rule: str = "root") -> str:
+        self.random.seed(seed)
         out: list[str] = []
         self._emit(RuleRef(rule), 0, out)
         return "".join(out)
@@ -76,8 +80,8 @@ class Sampler:
         elif isinstance(expr, Choice):
             options = list(expr.options)
             if depth > self.depth:
-                best = min(_length(option, self.lengths) for option in options)
-                options = [option for option in options if _length(option, self.lengths) == best]
+                best = min(self._option_length(option) for option in options)
+                options = [option for option in options if self._option_length(option) == best]
             self._emit(self.random.choice(options), depth, out)
         else:
             high = expr.min + (0 if depth > self.depth else 2)
@@ -85,6 +89,12 @@ class Sampler:
                 high = min(high, expr.max)
             for _ in range(self.random.randint(expr.min, max(expr.min, high))):
                 self._emit(expr.item, depth, out)
+
+    def _option_length(self, option: Expr) -> int:
+        key = id(option)
+        if key not in self.option_lengths:
+            self.option_lengths[key] = _length(option, self.lengths)
+        return self.option_lengths[key]
 
     def _char(self, expr: CharClass) -> str:
         if expr.negated:

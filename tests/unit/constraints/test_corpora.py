@@ -63,7 +63,9 @@ def test_accept_corpus(name: str) -> None:
     for text in entries(name, "accept"):
         assert parses(name, text), f"corpus entry is not valid code itself: {text!r}"
         results = [engine.accepts(text) for engine in engines]
-        assert results == [True, True, True], f"{name} (llguidance gbnf, lark, transformers-cfg): {results}: {text!r}"
+        assert results == [True, True, True], (
+            f"{name} (llguidance gbnf, lark, transformers-cfg): {results}: {text!r}"
+        )
 
 
 @pytest.mark.parametrize("name", GRAMMARS)
