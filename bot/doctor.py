@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import shutil
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from maze.config import Settings
+from maze.generation.engines import registry
 
 Status = Literal["ok", "warning", "problem"]
 
@@ -75,7 +79,7 @@ def _sandbox(settings: Settings) -> Check:
         "sandbox",
         "problem",
         f"bubblewrap unusable ({status.problem}): repository code (tests) will not run; install the Debian "
-        "package `bubblewrap`, or set sandbox = \"none\" to accept the risk",
+        'package `bubblewrap`, or set sandbox = "none" to accept the risk',
     )
 
 
@@ -93,11 +97,51 @@ def _node() -> Check:
     return Check("node", "ok", node)
 
 
+def _model(settings: Settings) -> Check:
+    if settings.model_provider == "none":
+        return Check("model", "ok", "none configured: tool and symbolic repairs only")
+    if settings.model_provider == "local":
+        return _local_model(settings)
+    return _model_server(settings)
+
+
+def _local_model(settings: Settings) -> Check:
+    path = settings.model_path
+    if path is None or not path.exists():
+        return Check("model", "problem", f"model_path {path} does not exist")
+    missing = [name for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    if missing:
+        needed = ", ".join(missing)
+        return Check("model", "problem", f"{needed} not installed: pip install 'maze-review[models]'")
+    engines = registry.available()
+    wanted = settings.model_engine
+    if not engines or (wanted != "auto" and wanted not in engines):
+        return Check("model", "problem", f"engine {wanted} not installed (installed: {engines or 'none'})")
+    engine = engines[0] if wanted == "auto" else wanted
+    return Check("model", "ok", f"local model {path}, engine {engine}")
+
+
+def _model_server(settings: Settings) -> Check:
+    url = f"{str(settings.model_url).rstrip('/')}/models"
+    request = urllib.request.Request(url)
+    if settings.model_api_key is not None:
+        request.add_header("Authorization", f"Bearer {settings.model_api_key.get_secret_value()}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        return Check("model", "problem", f"{url} answered HTTP {error.code}")
+    except (urllib.error.URLError, OSError) as error:
+        return Check("model", "problem", f"{url} unreachable: {error}")
+    return Check("model", "ok", f"{settings.model_flavour} server at {settings.model_url} (HTTP {status})")
+
+
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
     _database,
     _broker,
     _github,
     _sandbox,
+    _model,
     lambda _: _python_tool("ruff"),
     lambda _: _python_tool("mypy"),
     lambda _: _node(),

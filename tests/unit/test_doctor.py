@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,24 @@ def test_sandbox_none_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MAZE_SANDBOX", "none")
     _, checks = _doctor(url)
     assert checks["sandbox"]["status"] == "warning" and "WITHOUT isolation" in checks["sandbox"]["detail"]
+
+
+def test_the_model_check_follows_the_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'maze.db'}"
+    schema.upgrade(url)
+    _, checks = _doctor(url)
+    assert checks["model"]["status"] == "ok" and "tool and symbolic repairs only" in checks["model"]["detail"]
+
+    monkeypatch.setenv("MAZE_MODEL_PROVIDER", "local")
+    monkeypatch.setenv("MAZE_MODEL_PATH", str(tmp_path / "missing.gguf"))
+    code, checks = _doctor(url)
+    assert code == 1 and checks["model"]["status"] == "problem"
+    assert "does not exist" in checks["model"]["detail"]
+
+    monkeypatch.setenv("MAZE_MODEL_PROVIDER", "openai")
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("MAZE_MODEL_URL", f"http://127.0.0.1:{port}/v1")
+    code, checks = _doctor(url)
+    assert code == 1 and "unreachable" in checks["model"]["detail"]
