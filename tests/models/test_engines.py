@@ -102,7 +102,8 @@ ENGINES: dict[str, type[Any]] = {"transformers-cfg": TransformersCfgEngine, "llg
 def grammar(request: pytest.FixtureRequest) -> PythonGrammar:
     if request.param in BOUNDED:
         return BOUNDED[request.param]
-    library = pytest.importorskip("maze.constraints.library")
+    from maze.constraints import library
+
     return PythonGrammar(request.param, library.text(request.param), PROJECT[request.param], bounded=False)
 
 

@@ -24,7 +24,6 @@ from maze.constraints.scoped import scoped
 from maze.generation.engines import registry
 from maze.generation.engines.base import CompiledGrammar
 from maze.generation.engines.llguidance_engine import LlguidanceEngine
-from maze.generation.engines.processor import ConstrainedLogitsProcessor
 from maze.generation.engines.transformers_cfg_engine import TransformersCfgEngine
 from maze.indexing.scope import scope_at
 from tests.models.conftest import LanguageModel
@@ -78,6 +77,8 @@ def parses(text: str) -> bool:
 
 
 def sample(lm: LanguageModel, prompt: list[int], seed: int, grammar: CompiledGrammar | None) -> list[int]:
+    from maze.generation.engines.processor import ConstrainedLogitsProcessor
+
     processors = [] if grammar is None else [ConstrainedLogitsProcessor(grammar.matcher(), lm.eos_token_ids)]
     return lm.generate(
         prompt,
@@ -122,6 +123,8 @@ def test_smollm2_unconstrained_parse_rate_is_reported(smollm2: LanguageModel, pr
 def test_smollm2_transformers_cfg_agrees_with_llguidance_greedy(
     smollm2: LanguageModel, prompt_ids: list[int], statement_grammar: str
 ) -> None:
+    from maze.generation.engines.processor import ConstrainedLogitsProcessor
+
     runs = {}
     for engine in (LlguidanceEngine(), TransformersCfgEngine()):
         started = time.perf_counter()

