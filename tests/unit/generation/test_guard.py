@@ -121,12 +121,10 @@ async def test_a_server_asking_for_a_longer_wait_gets_it_up_to_the_ceiling(
 
 
 async def test_a_slow_generation_times_out(request_for_sum: GenerationRequest) -> None:
-    inner = Scripted(delay=2.0)
+    inner = Scripted(delay=30.0)  # without the time limit, the test would wait a minute
     provider = guard(inner, timeout_seconds=0.05, retries=1)
-    started = asyncio.get_running_loop().time()
     with pytest.raises(ProviderTimeout, match=r"no answer within 0\.05 s"):
         await provider.generate(request_for_sum)
-    assert asyncio.get_running_loop().time() - started < 1.0
     assert (inner.calls, provider.usage.timeouts, provider.usage.retries) == (2, 2, 1)
 
 
@@ -145,8 +143,9 @@ async def test_concurrency_is_limited_and_tokens_add_up(request_for_sum: Generat
 async def test_waiting_for_a_slot_does_not_count_against_the_time_limit(
     request_for_sum: GenerationRequest,
 ) -> None:
-    inner = Scripted(delay=0.15)
-    provider = guard(inner, concurrency=1, timeout_seconds=0.3)
+    # Each generation takes 0.5 s, well inside 1.2 s; the last one waits 1.5 s for its slot first.
+    inner = Scripted(delay=0.5)
+    provider = guard(inner, concurrency=1, timeout_seconds=1.2)
     await asyncio.gather(*(provider.generate(request_for_sum) for _ in range(4)))
     assert provider.usage.timeouts == 0
 

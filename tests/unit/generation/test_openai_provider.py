@@ -203,8 +203,8 @@ async def test_a_slow_server_times_out_in_the_client_and_is_retried(
     fake_server: Start, request_for_sum: GenerationRequest
 ) -> None:
     server = await fake_server("llama-cpp")
-    server.script = [slow_reply(server, 1.5)]
-    provider = guarded(provider_for(server, timeout=0.3), retries=1)
+    server.script = [slow_reply(server, 5.0)]
+    provider = guarded(provider_for(server, timeout=1.0), retries=1)
     generation = await provider.generate(request_for_sum)
     assert generation.text == "x + 1"
     assert provider.usage.timeouts == 1
