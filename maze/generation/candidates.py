@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import io
+import keyword
+import textwrap
+import tokenize
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -83,8 +87,11 @@ async def _one(
     first = lines[start - 1]
     indent = first[: len(first) - len(first.lstrip(" \t"))]
     try:
-        # Names bound inside the replaced lines are visible at their end, so uses of them stay allowed.
+        # Names bound inside the replaced lines are visible at their end, so uses of them stay allowed;
+        # the names the lines themselves use are added too (comprehension and lambda variables, which a
+        # grammar cannot let the code read after binding them itself).
         visible = [name.name for name in scope_at(text.encode(), "python", end).names]
+        visible += names_used("".join(lines[start - 1 : end]))
         grammar = scoped(GRAMMAR, visible, indent=indent)
         prompt = repair_prompt(_inputs(problem, text, context, (start, end)), PROMPT_TOKENS)
     except (ValueError, PromptTooLarge) as error:
@@ -110,6 +117,19 @@ async def _one(
     symbol = enclosing_symbol(text, start)
     identity = fingerprint(problem.path, symbol, problem.rule, original, replacement)
     return ModelOutcome(Proposal(candidate, identity, original), "proposed", generation)
+
+
+def names_used(code: str) -> list[str]:
+    """The identifiers `code` uses, in order of first use, keywords and the insides of strings left out;
+    none when it does not tokenize."""
+    found: dict[str, None] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(textwrap.dedent(code)).readline):
+            if token.type == tokenize.NAME and not keyword.iskeyword(token.string):
+                found.setdefault(token.string)
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return list(found)
 
 
 def statement_range(text: str, line: int, end_line: int) -> tuple[int, int]:

@@ -95,3 +95,15 @@ async def test_failures_cost_only_that_findings_model_candidate(
     assert outcomes[0].proposal is None and note in outcomes[0].note
     [other] = await model_proposals([(_problem(10), SOURCE)], good, model_context(texts), max_tokens=32)
     assert other.proposal is not None
+
+
+async def test_names_the_replaced_lines_use_stay_usable_in_the_rewrite() -> None:
+    source = "def cheap(prices):\n    found = [p for p in prices if p < 3]\n    return found\n"
+    provider = _Recording("    found = [p for p in prices if p <= 3]\n")
+    [outcome] = await model_proposals(
+        [(_problem(2, rule="PLR2004"), source)], provider, model_context({"m.py": source}), max_tokens=32
+    )
+    assert outcome.proposal is not None
+    grammar = provider.requests[0].grammar_text
+    assert grammar_problem(grammar, "    found = [p for p in prices if p <= 3]\n") is None
+    assert grammar_problem(grammar, "    found = [q for q in prices if q <= 3]\n") is not None
