@@ -24,8 +24,8 @@ from bot.github.pacing import MemoryPacer, RedisPacer, WritePacer
 from bot.github.tokens import MemoryTokenStore, RedisTokenStore, TokenStore
 from maze.config import Settings
 from maze.generation.providers.base import Provider
-from maze.generation.providers.factory import ProviderSettings, build_provider
 from tasks.fairness import MemoryLeases, RedisLeases, RunLeases
+from tasks.model_providers import ProviderSettings, build_provider
 
 T = TypeVar("T")
 MAX_CONNECTIONS = 32

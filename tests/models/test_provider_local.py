@@ -12,9 +12,9 @@ import pytest
 from maze.generation.engines import registry
 from maze.generation.providers.base import GenerationRequest, Message, ProviderTimeout
 from maze.generation.providers.checking import grammar_problem, python_problem
-from maze.generation.providers.factory import ProviderSettings, build_provider
 from maze.generation.providers.guard import GuardedProvider
 from maze.generation.providers.local import LocalProvider, LocalSettings
+from tasks.model_providers import ProviderSettings, build_provider
 from tests.models.conftest import SMOLLM2_GGUF, LanguageModel, need, smollm2_directory
 
 pytestmark = pytest.mark.models

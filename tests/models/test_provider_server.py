@@ -26,8 +26,8 @@ import pytest
 
 from maze.generation.providers.base import GenerationRequest, Message, OutputRejected
 from maze.generation.providers.checking import grammar_problem, python_problem
-from maze.generation.providers.factory import ProviderSettings, build_provider
 from maze.generation.providers.guard import GuardedProvider
+from tasks.model_providers import ProviderSettings, build_provider
 
 pytestmark = pytest.mark.models
 

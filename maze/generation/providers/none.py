@@ -1,6 +1,6 @@
 """The provider for `model_provider = none`: no model; only tool and symbolic repairs run.
 
-`factory.build_provider` returns None for this kind, so callers skip model generation altogether;
+`tasks.model_providers.build_provider` returns None for this kind, so callers skip model generation altogether;
 `NoProvider` is for code that wants an object anyway: it refuses every request with a clear error.
 """
 

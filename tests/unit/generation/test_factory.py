@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from maze.generation.providers.base import GenerationRequest
-from maze.generation.providers.factory import ProviderConfigError, ProviderSettings, build_provider
 from maze.generation.providers.local import LocalProvider, ModelUnavailable
 from maze.generation.providers.none import NoProvider, ProviderDisabled
-from maze.generation.providers.openai_compatible import OpenAICompatibleProvider
+from tasks.model_providers import ProviderConfigError, ProviderSettings, build_provider
+from tasks.model_server import OpenAICompatibleProvider
 
 
 def test_none_builds_no_provider() -> None:

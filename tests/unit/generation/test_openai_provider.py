@@ -19,7 +19,7 @@ from maze.generation.providers.base import (
 )
 from maze.generation.providers.checking import check_generation
 from maze.generation.providers.guard import GuardedProvider, GuardPolicy
-from maze.generation.providers.openai_compatible import OpenAICompatibleProvider, ServerSettings
+from tasks.model_server import OpenAICompatibleProvider, ServerSettings
 from tests.unit.generation.fake_server import (
     FakeServer,
     chat_body,

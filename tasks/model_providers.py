@@ -16,7 +16,7 @@ from typing import Final, cast
 from maze.generation.providers.checking import check_generation
 from maze.generation.providers.guard import GuardedProvider, GuardPolicy
 from maze.generation.providers.local import LocalProvider, LocalSettings
-from maze.generation.providers.openai_compatible import (
+from tasks.model_server import (
     FLAVOURS,
     Flavour,
     OpenAICompatibleProvider,
