@@ -1,7 +1,7 @@
 """The provider for `model_provider = none`: no model; only tool and symbolic repairs run.
 
-`tasks.model_providers.build_provider` returns None for this kind, so callers skip model generation altogether;
-`NoProvider` is for code that wants an object anyway: it refuses every request with a clear error.
+`tasks.model_providers.build_provider` returns None for this kind, so callers skip model generation
+altogether; `NoProvider` is for code that wants an object anyway: it refuses every request with a clear error.
 """
 
 from __future__ import annotations
