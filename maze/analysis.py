@@ -24,7 +24,11 @@ class ChangedFile:
 
 @dataclass(frozen=True)
 class Problem:
-    """A finding on a changed line; `diagnostic` keeps the tool's own report (and fix) when there is one."""
+    """A finding on a changed line, and which tool found it and why that matters (`why`).
+
+    `diagnostic` keeps ruff's own report (and its fix) when there is one. Columns are 1-based, the end
+    exclusive, as the validators report them; 1 and 1 when the tool gave no columns.
+    """
 
     tool: str
     rule: str
@@ -33,9 +37,15 @@ class Problem:
     line: int
     end_line: int
     diagnostic: Diagnostic | None = None
+    column: int = 1
+    end_column: int = 1
+    why: str = ""
 
     def detail(self) -> dict[str, Any]:
-        return {"diagnostic": self.diagnostic.to_json()} if self.diagnostic else {}
+        detail: dict[str, Any] = {"column": self.column, "end_column": self.end_column, "why": self.why}
+        if self.diagnostic:
+            detail["diagnostic"] = self.diagnostic.to_json()
+        return detail
 
     @staticmethod
     def diagnostic_from(detail: Mapping[str, Any]) -> Diagnostic | None:

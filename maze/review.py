@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,21 @@ def suggestion_fence(code: str) -> str:
     """A fence longer than any backtick run inside `code`, as GitHub's Markdown requires."""
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     return "`" * max(3, longest + 1)
+
+
+def fix_as_diff(path: str, start_line: int, original: str, replacement: str) -> str:
+    """A fix as a fenced unified diff: for fixes GitHub cannot take as a suggestion (lines outside the
+    diff, or a reply whose thread covers other lines)."""
+    old = original.splitlines(keepends=True)
+    new = replacement.splitlines(keepends=True)
+    lines = list(
+        difflib.unified_diff(old, new, f"a/{path}", f"b/{path}", n=len(old) + len(new), lineterm="")
+    )
+    if len(lines) > 2:
+        lines[2] = f"@@ -{start_line},{len(old)} +{start_line},{len(new)} @@"
+    body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    fence = suggestion_fence(body)
+    return f"{fence}diff\n{body}{fence}"
 
 
 def comment_body(suggestion: ProvenSuggestion) -> str:

@@ -91,6 +91,9 @@ def as_problem(finding: Finding) -> Problem:
         finding.line,
         finding.end_line,
         Problem.diagnostic_from(finding.detail),
+        column=int(str(finding.detail.get("column") or 1)),
+        end_column=int(str(finding.detail.get("end_column") or 1)),
+        why=str(finding.detail.get("why") or ""),
     )
 
 
