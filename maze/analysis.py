@@ -98,13 +98,8 @@ class Proposal:
     original: str
 
 
-def propose(problem: Problem, text: str) -> Proposal | None:
-    """The cheapest candidate for `problem`: the tool's own safe fix, as whole lines."""
-    if problem.diagnostic is None:
-        return None
-    candidate = from_ruff_fix(problem.path, text, problem.diagnostic)
-    if candidate is None:
-        return None
+def as_proposal(problem: Problem, candidate: Candidate, text: str) -> Proposal:
+    """`candidate` for `problem` with the lines it replaces and its prose-free fingerprint."""
     symbol = enclosing_symbol(text, candidate.start_line)
     lines = text.splitlines(keepends=True)
     original = "".join(lines[candidate.start_line - 1 : candidate.end_line])
@@ -112,8 +107,18 @@ def propose(problem: Problem, text: str) -> Proposal | None:
     return Proposal(candidate, identity, original)
 
 
-def prove(candidate: Candidate, problem: Problem, baseline: Baseline) -> Verdict:
-    """The differential verdict for `candidate`; only findings with a tool diagnostic can be proven gone."""
+def propose(problem: Problem, text: str) -> Proposal | None:
+    """The cheapest candidate for `problem`: the tool's own safe fix, as whole lines."""
     if problem.diagnostic is None:
-        return Verdict(False, (), "no tool diagnostic to check the fix against")
-    return validate(candidate, problem.diagnostic, baseline)
+        return None
+    candidate = from_ruff_fix(problem.path, text, problem.diagnostic)
+    return None if candidate is None else as_proposal(problem, candidate, text)
+
+
+def quick_check(candidate: Candidate, problem: Problem, baseline: Baseline) -> Verdict:
+    """The single-file differential check (both parsers, ruff) of `candidate`; a ruff finding must go.
+
+    Cheap and in-process, so it runs before the tree's validators, which have the last word.
+    """
+    target = problem.diagnostic if problem.tool == "ruff" else None
+    return validate(candidate, target, baseline)

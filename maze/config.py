@@ -195,6 +195,7 @@ class Settings(BaseModel):
     model_retries: Annotated[int, BeforeValidator(_reject_bool), Field(ge=0)] = 2
     model_concurrency: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 2
     model_max_tokens: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=4096)] = 256
+    model_rounds: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=10)] = 3
 
     @property
     def embedded_queue(self) -> bool:
@@ -237,6 +238,7 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "model_retries": "a whole number, 0 or more",
     "model_concurrency": "a whole number, 1 or more",
     "model_max_tokens": "a whole number between 1 and 4096",
+    "model_rounds": "a whole number between 1 and 10",
 }
 _SECRETS: Final = frozenset({"webhook_secret", "github_private_key", "model_api_key"})
 # A provider and the setting it cannot work without.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from maze.analysis import Problem, Proposal
+from maze.analysis import Problem, Proposal, as_proposal
 from maze.store.models import (
     FeedbackEvent,
     Finding,
@@ -21,6 +22,12 @@ from maze.store.models import (
 )
 from maze.suggestions import Candidate
 from maze.validation import Verdict
+
+if TYPE_CHECKING:
+    from maze.repair.engine import Outcome
+
+NOT_CHOSEN = "another proven fix of this finding is smaller"
+NOT_TRIED = "not tried: a cheaper source gave a proven fix"
 
 
 @dataclass(frozen=True)
@@ -114,24 +121,25 @@ def save_proposals(session: Session, proposals: Sequence[tuple[Finding, Proposal
         for old in list(finding.suggestions):
             session.delete(old)
     session.flush()
-    for finding, proposal in proposals:
-        candidate = proposal.candidate
-        session.add(
-            Suggestion(
-                finding_id=finding.id,
-                source=candidate.source,
-                path=candidate.path,
-                start_line=candidate.start_line,
-                end_line=candidate.end_line,
-                replacement=candidate.replacement,
-                original=proposal.original,
-                description=candidate.description,
-                fingerprint=proposal.fingerprint,
-                status=SuggestionStatus.PROPOSED,
-            )
-        )
+    session.add_all(_suggestion(finding, proposal) for finding, proposal in proposals)
     session.flush()
     return len(proposals)
+
+
+def _suggestion(finding: Finding, proposal: Proposal) -> Suggestion:
+    candidate = proposal.candidate
+    return Suggestion(
+        finding=finding,
+        source=candidate.source,
+        path=candidate.path,
+        start_line=candidate.start_line,
+        end_line=candidate.end_line,
+        replacement=candidate.replacement,
+        original=proposal.original,
+        description=candidate.description,
+        fingerprint=proposal.fingerprint,
+        status=SuggestionStatus.PROPOSED,
+    )
 
 
 def suggestions_of(session: Session, run_id: int, *statuses: SuggestionStatus) -> list[Suggestion]:
@@ -147,6 +155,48 @@ def record_verdict(suggestion: Suggestion, verdict: Verdict) -> None:
     suggestion.status = SuggestionStatus.VALIDATED if verdict.valid else SuggestionStatus.REJECTED
     suggestion.checks = list(verdict.checks)
     suggestion.rejection = None if verdict.valid else verdict.reason
+
+
+def _edit_key(path: str, start: int, end: int, replacement: str) -> tuple[str, int, int, str]:
+    return (path, start, end, replacement)
+
+
+def record_outcomes(session: Session, run_id: int, outcomes: Sequence[tuple[int, Outcome]]) -> None:
+    """Store what the engine made of each finding (by finding id): every attempt's verdict, the chosen
+    fix VALIDATED, other proven fixes and untried candidates NOT_POSTED, failed ones REJECTED.
+
+    Attempts that were not stored candidates (the model's, or an earlier finding's fix shared with this
+    one) become new suggestion rows.
+    """
+    findings = {finding.id: finding for finding in findings_of(session, run_id)}
+    for finding_id, outcome in outcomes:
+        finding = findings[finding_id]
+        rows = {_edit_key(s.path, s.start_line, s.end_line, s.replacement): s for s in finding.suggestions}
+        chosen = outcome.chosen
+        tried: set[tuple[str, int, int, str]] = set()
+        for attempt in outcome.attempts:
+            candidate = attempt.candidate
+            key = _edit_key(candidate.path, candidate.start_line, candidate.end_line, candidate.replacement)
+            row = rows.get(key)
+            if row is None:
+                proposal = as_proposal(outcome.problem, candidate, _text_of(session, run_id, candidate.path))
+                row = _suggestion(finding, proposal)
+                session.add(row)
+                rows[key] = row
+            tried.add(key)
+            record_verdict(row, attempt.verdict)
+            if attempt.verdict.valid and attempt != chosen:
+                row.status = SuggestionStatus.NOT_POSTED
+                row.rejection = NOT_CHOSEN
+        for key, row in rows.items():
+            if key not in tried and row.status is SuggestionStatus.PROPOSED:
+                row.status = SuggestionStatus.NOT_POSTED
+                row.rejection = NOT_TRIED
+    session.flush()
+
+
+def _text_of(session: Session, run_id: int, path: str) -> str:
+    return next((f.content or "" for f in files_of(session, run_id) if f.path == path), "")
 
 
 def posted_on_earlier_heads(session: Session, run: ReviewRun) -> list[tuple[Suggestion, PostedComment]]:

@@ -40,8 +40,12 @@ class Verdict:
     new_findings: tuple[str, ...] = field(default=())
 
 
-def validate(candidate: Candidate, target: Diagnostic, baseline: Baseline) -> Verdict:
-    """Differential check of `candidate` against `baseline` for the finding `target`."""
+def validate(candidate: Candidate, target: Diagnostic | None, baseline: Baseline) -> Verdict:
+    """Differential check of `candidate` against `baseline`; `target`, a ruff finding, must be gone.
+
+    With no ruff target (a finding of another tool) this only checks that the file still parses and
+    ruff finds nothing new: whether the finding itself is gone is for the tree's validators to say.
+    """
     patched = candidate.apply(baseline.text)
     checks = ["tree-sitter parse", "Python parser"]
     if len(tree_sitter_errors(patched)) > baseline.tree_sitter_error_count:
@@ -56,7 +60,7 @@ def validate(candidate: Candidate, target: Diagnostic, baseline: Baseline) -> Ve
     after = Counter(d.key for d in check_source(candidate.path, patched))
     before = Counter(d.key for d in baseline.diagnostics)
     checks.append("ruff")
-    if after[target.key] >= before[target.key]:
+    if target is not None and 0 < before[target.key] <= after[target.key]:
         return Verdict(False, tuple(checks), f"ruff still reports {target.code} after the fix")
     appeared = tuple(
         f"{code}: {message}" for (code, message), n in after.items() if n > before[(code, message)]

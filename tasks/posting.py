@@ -59,10 +59,13 @@ def _to_post(
     }
     suggestions: list[ProvenSuggestion] = []
     open_findings: list[OpenFinding] = []
-    seen: set[str] = set()
+    seen: set[object] = set()
     for finding in findings_of(session, run.id):
         suggestion = proven_by_finding.get(finding.id)
-        if suggestion is not None and suggestion.fingerprint in seen:
+        if suggestion is not None and (
+            suggestion.fingerprint in seen
+            or (suggestion.path, suggestion.start_line, suggestion.end_line, suggestion.replacement) in seen
+        ):
             continue
         if suggestion is None:
             open_findings.append(
@@ -70,6 +73,7 @@ def _to_post(
             )
             continue
         seen.add(suggestion.fingerprint)
+        seen.add((suggestion.path, suggestion.start_line, suggestion.end_line, suggestion.replacement))
         suggestions.append(
             ProvenSuggestion(
                 path=suggestion.path,
@@ -202,7 +206,7 @@ async def post(run: RunInfo) -> None:
         suggestions=fresh,
         open_findings=open_findings,
         patches=patches,
-        max_suggestions=config_of(run).max_suggestions,
+        max_suggestions=int(str(run.summary.get("max_suggestions") or config_of(run).max_suggestions)),
         notes=[str(note) for note in run.summary.get("notes") or []],
     )
     review: tuple[int, list[JSON]] | None = None

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.github.client import JSON, GitHubClient
-from maze.analysis import ChangedFile, Problem, Proposal, find_problems, is_python, propose
+from maze.analysis import ChangedFile, Problem, Proposal, as_proposal, is_python
 from maze.diff import parse_patch
-from maze.generation.candidates import model_context, model_proposals
 from maze.installations import is_suspended
+from maze.repair.engine import EngineOptions, Focus, Repairer, tier_of
+from maze.repair.engine import generate as generate_candidates
+from maze.repair.findings import findings_from_report
+from maze.repair.project import Project
+from maze.repair.prover import TreeProver, skipped_notes
 from maze.repo_config import REPO_CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from maze.run_data import (
     FileRecord,
@@ -30,7 +34,7 @@ from maze.run_data import (
     as_problem,
     files_of,
     findings_of,
-    record_verdict,
+    record_outcomes,
     save_files,
     save_findings,
     save_proposals,
@@ -48,10 +52,9 @@ from maze.runs import (
 from maze.store.db import session_scope
 from maze.store.models import ReviewRun, RunStage, SuggestionStatus
 from maze.suggestions import Candidate
-from maze.validators.cache import DatabaseDiagnosticCache
 from maze.validators.settings import ValidationSettings
 from tasks import runtime
-from tasks.proving import Attempt, TreeProof, prove_on_tree, quick_verdicts, runner_for
+from tasks.proving import tree_prover
 from tasks.repo_index import RepositoryUnreadable, index_at_head
 from tasks.trees import head_tree
 
@@ -262,153 +265,159 @@ def _changed_files(session: Session, run_id: int) -> list[ChangedFile]:
     ]
 
 
+def _changed(session: Session, run_id: int) -> tuple[dict[str, set[int] | None], dict[str, str]]:
+    """The reviewed files' added lines and texts."""
+    files = _changed_files(session, run_id)
+    return {f.path: set(f.patch.added_lines) for f in files}, {f.path: f.text for f in files}
+
+
+def focus_of(run: RunInfo) -> Focus | None:
+    """The lines a `/maze fix` on a review thread asked about, stored in the run's summary."""
+    raw = run.summary.get("focus")
+    if not isinstance(raw, dict):
+        return None
+    return Focus(str(raw["path"]), int(raw["start_line"]), int(raw["end_line"]))
+
+
+async def _prover(run: RunInfo) -> tuple[Path, TreeProver, str | None]:
+    """The head's files on disk and the prover for them (its baseline is cached by file contents)."""
+    settings = runtime.settings()
+    tree = await head_tree(await github_client(run), run.repository, run.head_sha, settings.work_dir)
+    changed, _ = await in_db(lambda session: _changed(session, run.id))
+    prover, unavailable = tree_prover(
+        tree,
+        changed,
+        repository=run.repository,
+        sandbox=settings.sandbox,
+        database_url=settings.database_url,
+        work_dir=settings.work_dir,
+        settings=ValidationSettings.from_repo_config(config_of(run)),
+    )
+    return tree, prover, unavailable
+
+
+def _project(tree: Path) -> Project:
+    with session_scope(_database()) as session:
+        return Project.load(tree, session)
+
+
 # ----- finding, generating, validating: the engine --------------------------------------------------
 
 
 async def find(run: RunInfo) -> None:
-    config = config_of(run)
-    files = await in_db(lambda session: _changed_files(session, run.id))
-    problems = await asyncio.to_thread(
-        lambda: [
-            problem
-            for changed in files
-            for problem in find_problems(
-                changed, run_ruff=config.allows("ruff"), run_syntax=config.allows("syntax")
-            )
-        ]
-    )
+    """Validate the head once; its diagnostics on the changed lines are the run's findings."""
+    _, prover, unavailable = await _prover(run)
+    baseline = await asyncio.to_thread(lambda: prover.baseline)
+    _, texts = await in_db(lambda session: _changed(session, run.id))
+    problems = findings_from_report(baseline, prover.changed, texts)
+    focus = focus_of(run)
+    if focus is not None:
+        problems = [problem for problem in problems if focus.holds(problem)]
+    notes = list(run.summary.get("notes") or [])
+    extra = skipped_notes(baseline) + ((unavailable,) if unavailable else ())
+    notes.extend(note for note in extra if note not in notes)
 
     def store(session: Session) -> None:
         save_findings(session, run.id, problems)
 
-    await commit_stage(run, RunStage.FINDING, store, findings=len(problems))
+    await commit_stage(
+        run, RunStage.FINDING, store, findings=len(problems), baseline=baseline.summary(), notes=notes
+    )
 
 
 @dataclass(frozen=True)
 class _Work:
-    """One finding or suggestion to work on, detached from the session that loaded it."""
+    """One finding to work on, detached from the session that loaded it."""
 
     row_id: int
     problem: Problem
     text: str
-    candidate: Candidate | None = None
+
+
+def _work(session: Session, run_id: int) -> list[_Work]:
+    _, texts = _changed(session, run_id)
+    return [
+        _Work(finding.id, as_problem(finding), texts[finding.path])
+        for finding in findings_of(session, run_id)
+        if finding.path in texts
+    ]
 
 
 async def generate(run: RunInfo) -> None:
-    def load(session: Session) -> list[_Work]:
-        texts = {changed.path: changed.text for changed in _changed_files(session, run.id)}
+    """Store each finding's cheap candidates: ruff's safe fix and the symbolic repairs."""
+    work = await in_db(lambda session: _work(session, run.id))
+    tree = await head_tree(
+        await github_client(run), run.repository, run.head_sha, runtime.settings().work_dir
+    )
+    project = await asyncio.to_thread(_project, tree)
+
+    def candidates() -> list[tuple[int, Proposal]]:
         return [
-            _Work(finding.id, as_problem(finding), texts[finding.path])
-            for finding in findings_of(session, run.id)
-            if finding.path in texts
+            (item.row_id, as_proposal(item.problem, candidate, item.text))
+            for item in work
+            for tier in ("autofix", "symbolic")
+            for candidate in generate_candidates(item.problem, tier, item.text, project)
         ]
 
-    work = await in_db(load)
-    proposals = await asyncio.to_thread(
-        lambda: [(item.row_id, propose(item.problem, item.text)) for item in work]
-    )
-    model_notes = await _ask_model(work, proposals)
+    proposals = await asyncio.to_thread(candidates)
 
     def store(session: Session) -> None:
         by_id = {finding.id: finding for finding in findings_of(session, run.id)}
-        save_proposals(session, [(by_id[row_id], proposal) for row_id, proposal in proposals if proposal])
+        save_proposals(session, [(by_id[row_id], proposal) for row_id, proposal in proposals])
 
-    await commit_stage(
-        run,
-        RunStage.GENERATING,
-        store,
-        candidates=sum(1 for _, p in proposals if p),
-        **({"model": model_notes} if model_notes else {}),
-    )
+    await commit_stage(run, RunStage.GENERATING, store, candidates=len(proposals))
 
 
-async def _ask_model(work: list[_Work], proposals: list[tuple[int, Proposal | None]]) -> dict[str, Any]:
-    """Fill in, from the configured model, the findings no tool fixed; what happened, for the summary."""
-    provider = runtime.current().model()
-    unfixed = [index for index, (_, proposal) in enumerate(proposals) if proposal is None]
-    if provider is None or not unfixed:
-        return {}
-    texts = {item.problem.path: item.text for item in work}
-    context = await asyncio.to_thread(model_context, texts)
-    outcomes = await model_proposals(
-        [(work[index].problem, work[index].text) for index in unfixed],
-        provider,
-        context,
-        max_tokens=runtime.settings().model_max_tokens,
-    )
-    for index, outcome in zip(unfixed, outcomes, strict=True):
-        proposals[index] = (proposals[index][0], outcome.proposal)
-    notes = Counter(outcome.note for outcome in outcomes if outcome.proposal is None)
-    return {
-        "provider": provider.name,
-        "asked": len(outcomes),
-        "proposed": sum(1 for outcome in outcomes if outcome.proposal),
-        "not_proposed": dict(notes),
-        "tokens": sum(
-            outcome.generation.prompt_tokens + outcome.generation.completion_tokens
-            for outcome in outcomes
-            if outcome.generation
-        ),
-    }
+@dataclass(frozen=True)
+class _Stored:
+    row_id: int
+    finding_id: int
+    tier: str
+    candidate: Candidate
+
+
+def _stored(session: Session, run_id: int) -> list[_Stored]:
+    return [
+        _Stored(s.id, s.finding_id, tier_of(s.source), as_candidate(s))
+        for s in suggestions_of(session, run_id, SuggestionStatus.PROPOSED)
+    ]
+
+
+def _edit(candidate: Candidate) -> tuple[str, int, int, str]:
+    return (candidate.path, candidate.start_line, candidate.end_line, candidate.replacement)
 
 
 async def validate(run: RunInfo) -> None:
-    def load(session: Session) -> tuple[list[Attempt], dict[str, set[int] | None]]:
-        changed = _changed_files(session, run.id)
-        texts = {item.path: item.text for item in changed}
-        attempts = [
-            Attempt(s.id, as_candidate(s), as_problem(s.finding), texts[s.path])
-            for s in suggestions_of(session, run.id, SuggestionStatus.PROPOSED)
-            if s.path in texts
-        ]
-        return attempts, {item.path: set(item.patch.added_lines) for item in changed}
+    """Prove the stored candidates tier by tier, ask the model where none is proven, choose per finding."""
+    tree, prover, _ = await _prover(run)
+    work = await in_db(lambda session: _work(session, run.id))
+    stored = await in_db(lambda session: _stored(session, run.id))
+    finding_of = {item.problem: item.row_id for item in work}
+    texts = {item.problem.path: item.text for item in work}
 
-    attempts, changed = await in_db(load)
-    verdicts = await asyncio.to_thread(quick_verdicts, attempts)
-    survivors = [attempt for attempt in attempts if verdicts[attempt.row_id].valid]
-    notes = list(run.summary.get("notes") or [])
-    baseline = ""
-    if survivors:
-        proof = await _prove_on_tree(run, survivors, changed)
-        verdicts.update(proof.verdicts)
-        notes.extend(note for note in proof.notes if note not in notes)
-        baseline = proof.baseline
+    def source(problem: Problem, tier: str) -> list[Candidate]:
+        row = finding_of[problem]
+        return [item.candidate for item in stored if item.finding_id == row and item.tier == tier]
+
+    provider = runtime.current().model()
+    settings = runtime.settings()
+    options = EngineOptions(
+        provider=provider, rounds=settings.model_rounds, max_tokens=settings.model_max_tokens
+    )
+    project = await asyncio.to_thread(_project, tree) if provider else Project.of(tree, {})
+    repairer = Repairer(prover, project, texts, options, source)
+    try:
+        outcomes = [(item.row_id, await repairer.repair(item.problem)) for item in work]
+    finally:
+        repairer.close()
 
     def store(session: Session) -> None:
-        for suggestion in suggestions_of(session, run.id, SuggestionStatus.PROPOSED):
-            if suggestion.id in verdicts:
-                record_verdict(suggestion, verdicts[suggestion.id])
+        record_outcomes(session, run.id, outcomes)
 
     await commit_stage(
         run,
         RunStage.VALIDATING,
         store,
-        proven=sum(1 for v in verdicts.values() if v.valid),
-        baseline=baseline,
-        notes=notes,
+        proven=sum(1 for _, outcome in outcomes if outcome.chosen),
+        **({"model": repairer.model_summary()} if provider else {}),
     )
-
-
-async def _prove_on_tree(
-    run: RunInfo, attempts: list[Attempt], changed: dict[str, set[int] | None]
-) -> TreeProof:
-    settings = runtime.settings()
-    client = await github_client(run)
-    tree = await head_tree(client, run.repository, run.head_sha, settings.work_dir)
-    runner, unavailable = runner_for(settings.sandbox)
-    if settings.sandbox == "none":
-        log.warning("run %s: sandbox = none, repository code runs without isolation", run.id)
-    validation = ValidationSettings.from_repo_config(config_of(run))
-    proof = await asyncio.to_thread(
-        prove_on_tree,
-        tree,
-        attempts,
-        changed,
-        runner=runner,
-        settings=validation,
-        cache=DatabaseDiagnosticCache(settings.database_url),
-        state_dir=settings.work_dir / "state" / run.repository,
-        scratch=settings.work_dir / "candidates",
-    )
-    notes = (unavailable,) if unavailable else ()
-    return TreeProof(proof.verdicts, proof.baseline, proof.notes + notes)

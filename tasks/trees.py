@@ -14,8 +14,7 @@ from pathlib import Path
 
 from bot.github.client import GitHubClient
 from maze.indexing.sources import TarballSource
-
-_READY = ".maze-tree-complete"
+from maze.repair.prover import READY_MARK as _READY
 
 
 def tree_directory(work_dir: Path, full_name: str, head_sha: str) -> Path:
@@ -56,13 +55,3 @@ async def head_tree(client: GitHubClient, full_name: str, head_sha: str, work_di
         return destination
     archive = await client.tarball(full_name, head_sha)
     return write_tarball(archive, destination)
-
-
-def patched_copy(tree: Path, path: str, text: str, parent: Path) -> Path:
-    """A private copy of `tree` with `path` replaced by `text`."""
-    copy = Path(tempfile.mkdtemp(prefix="candidate-", dir=parent))
-    shutil.copytree(tree, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_READY))
-    target = copy / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    return copy
