@@ -1,6 +1,7 @@
 """Syntax repair by search: the smallest token insertion or deletion that makes a Python file parse.
 
     repairs(context) -> list[Candidate]
+    search(text, place, budget=None) -> list[Fix]      the fixes themselves, best first
 
 For a `SyntaxFault`, edits are tried in a window of lines around the reported position and around the
 position CPython's parser now reports (a few lines before it, since an unclosed bracket is reported where
@@ -184,6 +185,9 @@ def _line_edits(layout: _Layout, number: int) -> Iterator[Edit]:
     closing = 2 if content.endswith(",") else 1
     for closer in ")]}":
         yield _insert(layout, number, end, closer, closing, f"Add the missing `{closer}`")
+    for quote in "\"'":
+        if content.count(quote) % 2:
+            yield _insert(layout, number, end, quote, 1, f"Close the string with `{quote}`")
     for token in tokens:
         yield from _around(layout, number, token, end)
         yield from _delete(layout, token)
@@ -203,9 +207,15 @@ def _around(layout: _Layout, number: int, token: _Token, end: int) -> Iterator[E
 
 
 def _indentation(layout: _Layout, number: int, content: str) -> Iterator[Edit]:
-    yield _insert(layout, number, 0, _INDENT, 3, "Indent the line")
+    code = _shortened(content.strip())
+    yield _insert(layout, number, 0, _INDENT, 3, f"Indent `{code}` one more level")
     if content.startswith(_INDENT):
-        yield Edit(layout.offset(number, 0), len(_INDENT), "", number, 0, 3, "Dedent the line")
+        what = f"Indent `{code}` one level less"
+        yield Edit(layout.offset(number, 0), len(_INDENT), "", number, 0, 3, what)
+
+
+def _shortened(code: str, most: int = 40) -> str:
+    return code if len(code) <= most else code[: most - 3].rstrip() + "..."
 
 
 def _own_line_closers(layout: _Layout, number: int) -> Iterator[Edit]:
@@ -250,7 +260,7 @@ def _delete(layout: _Layout, token: _Token) -> Iterator[Edit]:
     left, right = line[token.start - 1 : token.start], line[token.end : token.end + 1]
     if token.start > 0 and _is_word(left) and _is_word(right):
         return
-    prior = 3 if token.kind == tokenize.OP else 6
+    prior = 3 if token.kind == tokenize.OP and token.text not in "\"'" else 6
     what = f"Remove the extra `{token.text}`"
     offset = layout.offset(token.line, token.start)
     yield Edit(offset, token.end - token.start, "", token.line, token.start, prior, what)
@@ -264,7 +274,9 @@ def _is_word(character: str) -> bool:
 
 
 @dataclass
-class _Budget:
+class Budget:
+    """How many more parses a search may try, and the `time.monotonic()` after which it tries none."""
+
     attempts: int
     deadline: float
 
@@ -288,7 +300,7 @@ def _parses(text: str, path: str, error: SyntaxProblem | None) -> bool:
 
 
 @dataclass(frozen=True)
-class _Place:
+class Place:
     """Where the finding is: its path, and its 1-based line, end line and 0-based column."""
 
     path: str
@@ -297,7 +309,7 @@ class _Place:
     column: int
 
 
-def _single(text: str, place: _Place, budget: _Budget) -> tuple[list[Fix], list[Edit]]:
+def _single(text: str, place: Place, budget: Budget) -> tuple[list[Fix], list[Edit]]:
     """The single edits that make `text` parse, and those that move the parser's error further on."""
     before = _python_error(text, place.path)
     window = _window(text, place.path, place.line, place.end_line)
@@ -329,19 +341,19 @@ def _further(error: SyntaxProblem | None, before: SyntaxProblem | None) -> bool:
     return error.line > before.line or (error.line == before.line and error.message != before.message)
 
 
-def _edit_key(edit: Edit, place: _Place) -> tuple[int, int, int]:
+def _edit_key(edit: Edit, place: Place) -> tuple[int, int, int]:
     return (edit.prior, abs(edit.line - place.line), abs(edit.column - place.column))
 
 
-def _fix_key(fix: Fix, place: _Place) -> tuple[int, int, int, int]:
+def _fix_key(fix: Fix, place: Place) -> tuple[int, int, int, int]:
     keys = [_edit_key(edit, place) for edit in fix.edits]
     priors, lines, columns = zip(*keys, strict=True)
     return (len(fix.edits), sum(priors), min(lines), min(columns))
 
 
-def search(text: str, place: _Place, budget: _Budget | None = None) -> list[Fix]:
+def search(text: str, place: Place, budget: Budget | None = None) -> list[Fix]:
     """Fixes that make `text` parse with the fewest edits, best first; [] when none is found in budget."""
-    budget = budget or _Budget(MAX_ATTEMPTS, time.monotonic() + MAX_SECONDS)
+    budget = budget or Budget(MAX_ATTEMPTS, time.monotonic() + MAX_SECONDS)
     if _parses(text, place.path, _python_error(text, place.path)):
         return []
     fixed, moved = _single(text, place, budget)
@@ -365,7 +377,7 @@ def repairs(context: RepairContext) -> list[Candidate]:
     if not isinstance(context.fact, SyntaxFault) or not is_python(context.path):
         return []
     problem = context.problem
-    place = _Place(problem.path, max(problem.line, 1), problem.end_line, max(problem.column - 1, 0))
+    place = Place(problem.path, max(problem.line, 1), problem.end_line, max(problem.column - 1, 0))
     try:
         fixes = search(context.text, place)
     except (ValueError, RecursionError, MemoryError, IndexError):
