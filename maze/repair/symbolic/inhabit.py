@@ -2,14 +2,15 @@
 
     expressions_of_type(context, type_text, *, line, depth=2, limit=5, avoid=()) -> list[str]
         Up to `limit` expressions that have type `type_text` at 1-based `line` of the context's file, best
-        first. Level 0 is the names in scope with a known value type (locals and parameters before class-body,
-        module and imported names); level k adds, over the expressions of level k-1, the attributes and
-        properties of repository classes (`self.size`), their methods and the functions and classes in scope
-        called with every required argument filled from level k-1 (`make_box()`, `Box(size)`), up to level
-        `depth`. Type texts are compared normalised: `typing.` and module prefixes dropped, `List[int]` is
-        `list[int]`, `Optional[X]` is `X | None`, and a value fits a union holding its type (`int` also fits
-        `float`). Names bound on `line` itself (the assignment being repaired) are never offered, nor the
-        texts in `avoid`; `object` and `Any` are too wide to answer, so they get []. Never raises.
+        first. Level 0 is the names in scope with a known value type; level k adds, over the expressions of
+        level k-1, the attributes and properties of repository classes (`self.size`), their methods and the
+        functions and classes in scope called with every required argument filled from level k-1
+        (`make_box()`, `Box(size)`), up to level `depth`. Ranked by level, a module or imported name counting
+        one level more than a local or parameter, then by closeness and length. Type texts are compared
+        normalised: `typing.` and module prefixes dropped, `List[int]` is `list[int]`, `Optional[X]` is
+        `X | None`; a value fits a union holding its type, and `int` fits `float`. Names bound on `line`
+        itself (the assignment being repaired), calls of the enclosing functions (recursion) and the texts in
+        `avoid` are never offered; `object` and `Any` are too wide to answer, so they get []. Never raises.
     repairs(context) -> list[Candidate]
         For a `TypeMismatch` (mypy's or pyright's arg-type, assignment, return-value): replace the offending
         argument, assigned value or returned value with an in-scope expression of the expected type, then
@@ -293,7 +294,8 @@ def _with_return(header: str, class_name: str) -> str:
 
 
 def _sort_key(item: Typed, level: int) -> tuple[int, int, int, str]:
-    return (level, item.rank, len(item.text), item.text)
+    """Fewer steps first, a module or imported name counting as one more step than a local one."""
+    return (level + (item.rank >= _KIND_RANK["module"]), item.rank, len(item.text), item.text)
 
 
 def expressions_of_type(
