@@ -176,3 +176,34 @@ def test_other_findings_and_odd_input_get_nothing(tmp_path: Path) -> None:
     broken = Problem("mypy", "arg-type", message, MODULE, 1, 1, column=3, end_column=6)
     assert isinstance(repairs(RepairContext(broken, "f('x'\n", project)), list)
     assert expressions_of_type(RepairContext(broken, "", project), "int", line=5) == []
+
+
+CALLS = '''"""Calls."""
+
+
+def take(count: int, name: str) -> str:
+    return name * count
+
+
+def use(size: int, text: str) -> str:
+    first = take(
+        text,
+        text,
+    )
+    return take(size, name=size) + first
+'''
+
+
+def test_without_a_column_span_the_value_is_found_on_the_line(tmp_path: Path) -> None:
+    write_package(tmp_path, CALLS)
+    project = Project.load(tmp_path)
+    keyword = 'Argument "name" to "take" has incompatible type "int"; expected "str"'
+    positional = 'Argument 1 to "take" has incompatible type "str"; expected "int"'
+    returned = 'Incompatible return value type (got "int", expected "str")'
+    cases = [
+        (Problem("mypy", "arg-type", keyword, MODULE, 13, 13), "    return take(size, name=text) + first\n"),
+        (Problem("mypy", "arg-type", positional, MODULE, 10, 10), "        size,\n"),
+        (Problem("mypy", "return-value", returned, MODULE, 13, 13), "    return text\n"),
+    ]
+    for problem, replacement in cases:
+        assert repairs(RepairContext(problem, CALLS, project))[0].replacement == replacement
