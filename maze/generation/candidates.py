@@ -7,6 +7,10 @@ index) and new names allowed only where the code binds them. A provider error, a
 that does not parse costs this finding its model candidate and nothing else: the outcome says why, and
 the run goes on with the other candidate sources. Every candidate is proven in the sandbox before it is
 posted.
+
+`plan_repair` makes what every request about one finding shares (the lines, the grammar, the prompt's
+inputs); `maze.repair.model_rounds` asks again from the same plan, with the earlier attempts and what
+went wrong with them in the prompt.
 """
 
 from __future__ import annotations
@@ -18,23 +22,24 @@ import keyword
 import textwrap
 import tokenize
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from maze.analysis import Problem, Proposal, is_python
 from maze.constraints.scoped import scoped
-from maze.generation.prompting import PromptTooLarge, RepairInputs, repair_prompt
+from maze.generation.prompting import EarlierAttempt, Prompt, PromptTooLarge, RepairInputs, repair_prompt
 from maze.generation.providers.base import Generation, GenerationRequest, Provider, ProviderError
 from maze.indexing.extract import extract
 from maze.indexing.model import FileIndex
 from maze.indexing.scope import scope_at
+from maze.repair.findings import target_of
 from maze.suggestions import Candidate, fingerprint
 from maze.syntax import enclosing_symbol
-from maze.validators.model import Diagnostic
 
 GRAMMAR = "python-block"
 SOURCE = "model"
 PROMPT_TOKENS = 2000
 MAX_REPLACED_LINES = 30
+UNCHANGED = "the model gave back the original lines"
 _OUTPUT = (
     "the replacement for the marked lines only: whole lines of Python at the same indentation, no prose,"
     " no code fence"
@@ -76,47 +81,94 @@ async def model_proposals(
 async def _one(
     problem: Problem, text: str, provider: Provider, context: ModelContext, max_tokens: int
 ) -> ModelOutcome:
+    plan = plan_repair(problem, text, context)
+    if isinstance(plan, str):
+        return ModelOutcome(None, plan)
+    try:
+        generation = await provider.generate(plan.request(max_tokens))
+    except ProviderError as error:
+        return ModelOutcome(None, failure_note(error))
+    candidate = plan.candidate(generation)
+    if candidate is None:
+        return ModelOutcome(None, UNCHANGED, generation)
+    symbol = enclosing_symbol(text, plan.start)
+    identity = fingerprint(problem.path, symbol, problem.rule, plan.original, candidate.replacement)
+    return ModelOutcome(Proposal(candidate, identity, plan.original), "proposed", generation)
+
+
+@dataclass(frozen=True)
+class RepairPlan:
+    """What every model request for one finding shares: the lines `start..end` it replaces (their text
+    is `original`), the grammar narrowed to their scope, the prompt's inputs and the first prompt."""
+
+    problem: Problem
+    start: int
+    end: int
+    original: str
+    grammar: str
+    inputs: RepairInputs
+    first: Prompt
+
+    def request(self, max_tokens: int, attempts: Sequence[EarlierAttempt] = ()) -> GenerationRequest:
+        """The request, with the earlier attempts (oldest first) and what went wrong with them."""
+        prompt = (
+            repair_prompt(replace(self.inputs, attempts=tuple(attempts)), PROMPT_TOKENS)
+            if attempts
+            else self.first
+        )
+        return GenerationRequest(prompt.messages, GRAMMAR, self.grammar, max_tokens=max_tokens)
+
+    def candidate(self, generation: Generation) -> Candidate | None:
+        """The model's output as a candidate for the lines; None when it gave back the original."""
+        replacement = as_lines(generation.text)
+        if replacement == self.original:
+            return None
+        return Candidate(
+            path=self.problem.path,
+            start_line=self.start,
+            end_line=self.end,
+            replacement=replacement,
+            source=SOURCE,
+            rule=self.problem.rule,
+            description=f"{generation.model} via {generation.provider}, under the {GRAMMAR} grammar",
+        )
+
+
+def plan_repair(problem: Problem, text: str, context: ModelContext) -> RepairPlan | str:
+    """The plan for asking the model about `problem` in `text`, or why no request can be made."""
     if not is_python(problem.path):
-        return ModelOutcome(None, "no model grammar for this language yet")
+        return "no model grammar for this language yet"
     lines = text.splitlines(keepends=True)
     if not 1 <= problem.line <= problem.end_line <= len(lines):
-        return ModelOutcome(None, "the finding's lines are outside the file")
+        return "the finding's lines are outside the file"
     start, end = statement_range(text, problem.line, problem.end_line)
     if end - start + 1 > MAX_REPLACED_LINES:
-        return ModelOutcome(None, f"the statement around the finding is over {MAX_REPLACED_LINES} lines")
+        return f"the statement around the finding is over {MAX_REPLACED_LINES} lines"
     first = lines[start - 1]
     indent = first[: len(first) - len(first.lstrip(" \t"))]
+    original = "".join(lines[start - 1 : end])
+    inputs = _inputs(problem, text, context, (start, end))
     try:
         # Names bound inside the replaced lines are visible at their end, so uses of them stay allowed;
         # the names the lines themselves use are added too (comprehension and lambda variables, which a
         # grammar cannot let the code read after binding them itself).
         visible = [name.name for name in scope_at(text.encode(), "python", end).names]
-        visible += names_used("".join(lines[start - 1 : end]))
+        visible += names_used(original)
         grammar = scoped(GRAMMAR, visible, indent=indent)
-        prompt = repair_prompt(_inputs(problem, text, context, (start, end)), PROMPT_TOKENS)
+        prompt = repair_prompt(inputs, PROMPT_TOKENS)
     except (ValueError, PromptTooLarge) as error:
-        return ModelOutcome(None, f"no request made: {error}")
-    request = GenerationRequest(prompt.messages, GRAMMAR, grammar, max_tokens=max_tokens)
-    try:
-        generation = await provider.generate(request)
-    except ProviderError as error:
-        return ModelOutcome(None, f"{type(error).__name__}: {error}")
-    replacement = generation.text if generation.text.endswith("\n") else generation.text + "\n"
-    original = "".join(lines[start - 1 : end])
-    if replacement == original:
-        return ModelOutcome(None, "the model gave back the original lines", generation)
-    candidate = Candidate(
-        path=problem.path,
-        start_line=start,
-        end_line=end,
-        replacement=replacement,
-        source=SOURCE,
-        rule=problem.rule,
-        description=f"{generation.model} via {generation.provider}, under the {GRAMMAR} grammar",
-    )
-    symbol = enclosing_symbol(text, start)
-    identity = fingerprint(problem.path, symbol, problem.rule, original, replacement)
-    return ModelOutcome(Proposal(candidate, identity, original), "proposed", generation)
+        return f"no request made: {error}"
+    return RepairPlan(problem, start, end, original, grammar, inputs, prompt)
+
+
+def as_lines(text: str) -> str:
+    """A model's output as whole lines: ending in a line break."""
+    return text if text.endswith("\n") else text + "\n"
+
+
+def failure_note(error: ProviderError) -> str:
+    """How a failed generation reads in an outcome's note."""
+    return f"{type(error).__name__}: {error}"
 
 
 def names_used(code: str) -> list[str]:
@@ -156,23 +208,13 @@ def _decorators(node: ast.stmt) -> list[ast.expr]:
     return []
 
 
-def _inputs(problem: Problem, text: str, context: ModelContext, replace: tuple[int, int]) -> RepairInputs:
-    diagnostic = Diagnostic(
-        tool=problem.tool,
-        path=problem.path,
-        start_line=problem.line,
-        start_column=1,
-        end_line=problem.end_line,
-        end_column=1,
-        code=problem.rule,
-        message=problem.message,
-    )
+def _inputs(problem: Problem, text: str, context: ModelContext, lines: tuple[int, int]) -> RepairInputs:
     return RepairInputs(
-        diagnostic=diagnostic,
+        diagnostic=target_of(problem),
         source=text,
         language="python",
         files=context.files,
         changed=context.changed,
         output=_OUTPUT,
-        replace=replace,
+        replace=lines,
     )

@@ -1,12 +1,13 @@
 """Prompts for a repair, from the template files in `maze/generation/prompts/`, within a token budget.
 
 A repair prompt carries the diagnostic, the numbered code around it (the lines to replace marked `>`),
-the signatures of the definitions named near it and the types the scope knows for its local names, and
-the repo map for the changed files. Tokens are counted with the repo map's conservative estimate
+the signatures of the definitions named near it and the types the scope knows for its local names, the
+repo map for the changed files and, in a later round, the earlier attempts at those lines with what went
+wrong with each. Tokens are counted with the repo map's conservative estimate
 (`maze.indexing.repomap.estimate_tokens`). The fixed parts (templates, diagnostic, the lines to replace)
-always go in; then, in order of importance, context lines around them (up to half of what is left),
-signatures (up to half of what is left after that), and the repo map in the rest. The same inputs always
-give the same prompt.
+always go in; then, in order of importance, the earlier attempts (up to half of what is left, the oldest
+dropped first), context lines around the lines to replace (up to half of what is left after that),
+signatures (likewise), and the repo map in the rest. The same inputs always give the same prompt.
 """
 
 from __future__ import annotations
@@ -36,12 +37,22 @@ class PromptTooLarge(ValueError):
 
 
 @dataclass(frozen=True)
+class EarlierAttempt:
+    """A replacement written for the same lines in an earlier round, and what went wrong with it: the
+    checks' reason and the new diagnostics, or why the output was unusable."""
+
+    replacement: str
+    failure: str
+
+
+@dataclass(frozen=True)
 class RepairInputs:
     """What a repair prompt is made from.
 
     `source` is the file's text and `files` the repository's index (path -> FileIndex; the file itself
     included when indexed); `changed` are the pull request's changed paths, for the repo map. The lines
     to replace (1-based, inclusive) default to the diagnostic's; `output` says what the reply must be.
+    `attempts` are the earlier rounds' replacements for those lines, oldest first.
     """
 
     diagnostic: Diagnostic
@@ -51,6 +62,7 @@ class RepairInputs:
     changed: Collection[str]
     output: str
     replace: tuple[int, int] | None = None
+    attempts: tuple[EarlierAttempt, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class Prompt:
     context_lines: int
     signatures: int
     repo_map_symbols: int
+    attempts: int = 0
 
 
 def repair_prompt(inputs: RepairInputs, token_budget: int = 2000, *, max_context_lines: int = 20) -> Prompt:
@@ -73,27 +86,41 @@ def repair_prompt(inputs: RepairInputs, token_budget: int = 2000, *, max_context
     user = _template("repair.user.txt")
     fields = _fixed_fields(inputs, start, end)
 
-    def cost(code: str, signatures: str, repo_map: str) -> int:
-        text = user.substitute(fields, code=code, signatures=signatures, repo_map=repo_map)
+    def cost(code: str, signatures: str, repo_map: str, attempts: str) -> int:
+        text = user.substitute(fields, code=code, signatures=signatures, repo_map=repo_map, attempts=attempts)
         return estimate_tokens(system) + estimate_tokens(text)
 
-    fixed = cost(_numbered(lines, start, end, 0), NONE_SHOWN, NONE_SHOWN)
+    def half(spent: int) -> int:
+        return spent + (token_budget - spent) // 2
+
+    bare = _numbered(lines, start, end, 0)
+    fixed = cost(bare, NONE_SHOWN, NONE_SHOWN, "")
     if fixed > token_budget:
         raise PromptTooLarge(
             f"the prompt needs {fixed} tokens without context, more than the budget of {token_budget}"
         )
-    half = fixed + (token_budget - fixed) // 2
+    shown_attempts = _fit_attempts(
+        inputs.attempts, lambda text: cost(bare, NONE_SHOWN, NONE_SHOWN, text) <= half(fixed)
+    )
+    attempts = _attempts_text(shown_attempts)
+    most = half(cost(bare, NONE_SHOWN, NONE_SHOWN, attempts))
     context = _fit_context(
-        lines, start, end, max_context_lines, lambda code: cost(code, NONE_SHOWN, NONE_SHOWN) <= half
+        lines,
+        start,
+        end,
+        max_context_lines,
+        lambda code: cost(code, NONE_SHOWN, NONE_SHOWN, attempts) <= most,
     )
     code = _numbered(lines, start, end, context)
-    spent = cost(code, NONE_SHOWN, NONE_SHOWN)
+    spent = cost(code, NONE_SHOWN, NONE_SHOWN, attempts)
     shown_signatures = _fit_lines(_signature_lines(inputs, lines, start, end), (token_budget - spent) // 2)
     signatures = "\n".join(shown_signatures) or NONE_SHOWN
-    spent = cost(code, signatures, NONE_SHOWN)
+    spent = cost(code, signatures, NONE_SHOWN, attempts)
     # The map takes the place of "(none)", so its own estimate within what is left always fits.
     repo_map = build_repo_map(inputs.files, inputs.changed, token_budget - spent)
-    text = user.substitute(fields, code=code, signatures=signatures, repo_map=repo_map.text or NONE_SHOWN)
+    text = user.substitute(
+        fields, code=code, signatures=signatures, repo_map=repo_map.text or NONE_SHOWN, attempts=attempts
+    )
     return Prompt(
         messages=(Message("system", system), Message("user", text)),
         tokens=estimate_tokens(system) + estimate_tokens(text),
@@ -101,7 +128,45 @@ def repair_prompt(inputs: RepairInputs, token_budget: int = 2000, *, max_context
         context_lines=context,
         signatures=len(shown_signatures),
         repo_map_symbols=len(repo_map.symbols),
+        attempts=len(shown_attempts),
     )
+
+
+def _fit_attempts(
+    attempts: Sequence[EarlierAttempt], fits: Callable[[str], bool]
+) -> tuple[tuple[int, EarlierAttempt], ...]:
+    """The newest attempts (numbered from 1 in the order they were made) whose section `fits`."""
+    numbered = tuple(enumerate(attempts, start=1))
+    for first in range(len(numbered)):
+        if fits(_attempts_text(numbered[first:])):
+            return numbered[first:]
+    return ()
+
+
+def _attempts_text(attempts: Sequence[tuple[int, EarlierAttempt]]) -> str:
+    """The earlier attempts' section, set off by blank lines; empty when there are none."""
+    if not attempts:
+        return ""
+    shown = "\n".join(
+        _template("repair.attempt.txt")
+        .substitute(number=number, replacement=_quoted(attempt.replacement), failure=_flat(attempt.failure))
+        .rstrip("\n")
+        for number, attempt in attempts
+    )
+    return "\n" + _template("repair.attempts.txt").substitute(attempts=shown).rstrip("\n") + "\n"
+
+
+def _quoted(code: str) -> str:
+    """`code` with each line behind `| `, so its indentation shows; a deletion says so."""
+    if not code.strip():
+        return "| (nothing: the lines were deleted)"
+    return "\n".join(f"| {line}".rstrip() for line in code.splitlines())
+
+
+def _flat(message: str) -> str:
+    """`message` on one line, cut to MAX_MESSAGE_CHARS."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= MAX_MESSAGE_CHARS else flat[: MAX_MESSAGE_CHARS - 3].rstrip() + "..."
 
 
 def _replaced_lines(inputs: RepairInputs, count: int) -> tuple[int, int]:
@@ -113,9 +178,7 @@ def _replaced_lines(inputs: RepairInputs, count: int) -> tuple[int, int]:
 
 def _fixed_fields(inputs: RepairInputs, start: int, end: int) -> dict[str, object]:
     diagnostic = inputs.diagnostic
-    message = " ".join(diagnostic.message.split())
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[: MAX_MESSAGE_CHARS - 3].rstrip() + "..."
+    message = _flat(diagnostic.message)
     return {
         "tool": diagnostic.tool,
         "rule": diagnostic.code or "a problem",

@@ -107,3 +107,17 @@ async def test_names_the_replaced_lines_use_stay_usable_in_the_rewrite() -> None
     grammar = provider.requests[0].grammar_text
     assert grammar_problem(grammar, "    found = [p for p in prices if p <= 3]\n") is None
     assert grammar_problem(grammar, "    found = [q for q in prices if q <= 3]\n") is not None
+
+
+async def test_any_validators_finding_is_in_the_prompt_with_its_tool_and_column() -> None:
+    source = "def double(total: int) -> int:\n    return totl * 2\n"
+    problem = Problem(
+        "mypy", "name-defined", 'Name "totl" is not defined', "m.py", 2, 2, column=12, end_column=16
+    )
+    provider = _Recording("    return total * 2\n")
+    [outcome] = await model_proposals(
+        [(problem, source)], provider, model_context({"m.py": source}), max_tokens=32
+    )
+    assert outcome.proposal is not None
+    prompt = provider.requests[0].messages[-1].content
+    assert 'mypy reports name-defined at m.py line 2, column 12:\nName "totl" is not defined' in prompt

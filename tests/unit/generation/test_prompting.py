@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import maze.generation
-from maze.generation.prompting import PromptTooLarge, RepairInputs, repair_prompt
+from maze.generation.prompting import EarlierAttempt, PromptTooLarge, RepairInputs, repair_prompt
 from maze.indexing.extract import extract
 from maze.indexing.model import FileIndex
 from maze.indexing.repomap import estimate_tokens
@@ -114,7 +115,7 @@ def test_every_budget_is_kept_and_a_bigger_one_shows_at_least_as_much() -> None:
             assert shown >= previous or sum(shown) >= sum(previous), (budget, shown, previous)
             assert prompt.context_lines >= previous[0]
         previous = shown
-    assert previous == (13, previous[1], previous[2]) and previous[2] > 0
+    assert previous is not None and previous == (13, previous[1], previous[2]) and previous[2] > 0
 
 
 def test_a_small_budget_keeps_the_lines_to_replace_and_drops_the_rest() -> None:
@@ -157,3 +158,60 @@ def test_templates_are_files_shipped_in_the_package() -> None:
     prompts = Path(maze.generation.__file__).parent / "prompts"
     assert {"repair.system.txt", "repair.user.txt"} <= {path.name for path in prompts.iterdir()}
     assert "$signatures" in (prompts / "repair.user.txt").read_text()
+
+
+NOT_DEFINED = 'shop/models.py:14:31: error: Name "subtotal_" is not defined [mypy name-defined]'
+TYPE_WRONG = (
+    'shop/models.py:14:16: error: Incompatible return value type (got "str", expected "int")'
+    " [mypy return-value]"
+)
+
+
+def test_earlier_attempts_are_shown_with_what_went_wrong_in_the_order_they_were_made() -> None:
+    attempts = (
+        EarlierAttempt(
+            "        return apply_discount(subtotal_, discount)\n", f"new diagnostics: {NOT_DEFINED}"
+        ),
+        EarlierAttempt("        return str(subtotal)\n", f"new diagnostics: {TYPE_WRONG}"),
+    )
+    prompt = repair_prompt(replace(inputs(), attempts=attempts), 2000)
+    user = prompt.messages[1].content
+    assert prompt.attempts == 2 and prompt.tokens <= 2000
+    assert (
+        "Attempt 1:\n|         return apply_discount(subtotal_, discount)\n"
+        f"What went wrong: new diagnostics: {NOT_DEFINED}\n"
+        "Attempt 2:\n|         return str(subtotal)\n"
+        f"What went wrong: new diagnostics: {TYPE_WRONG}\n\nWrite the code"
+    ) in user
+    # The section comes after the context and says how to use the attempts.
+    assert user.index("Repository map") < user.index("Do not write them again") < user.index("Attempt 1:")
+    first = repair_prompt(inputs(), 2000).messages[1].content
+    assert "Attempt" not in first and "\n\nWrite the code" in first
+
+
+def test_a_short_budget_drops_the_oldest_attempts_first_and_never_fails_for_them() -> None:
+    attempts = tuple(
+        EarlierAttempt(
+            f"        return apply_discount(subtotal + {n}, discount)\n", f"attempt {n} " + "x " * 40
+        )
+        for n in range(1, 9)
+    )
+    previous = 0
+    for budget in range(215, 2400, 50):
+        prompt = repair_prompt(replace(inputs(), attempts=attempts), budget)
+        user = prompt.messages[1].content
+        assert prompt.tokens <= budget
+        shown = [n for n in range(1, 9) if f"Attempt {n}:" in user]
+        assert shown == list(range(9 - prompt.attempts, 9))  # the newest ones, numbered as made
+        assert prompt.attempts >= previous
+        previous = prompt.attempts
+    assert repair_prompt(replace(inputs(), attempts=attempts), 215).attempts == 0
+    assert previous == 8
+
+
+def test_a_deleting_attempt_and_a_long_failure_are_shown_briefly() -> None:
+    attempt = EarlierAttempt("", "new diagnostics: " + "y " * 1000)
+    user = repair_prompt(replace(inputs(), attempts=(attempt,)), 2000).messages[1].content
+    assert "Attempt 1:\n| (nothing: the lines were deleted)\nWhat went wrong: new diagnostics: y y" in user
+    failure = user.split("What went wrong: ")[1].split("\n")[0]
+    assert len(failure) <= 600 and failure.endswith("...")
