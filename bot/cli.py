@@ -7,11 +7,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from maze.config import ConfigError, Settings, explain_settings, load_settings
+
+if TYPE_CHECKING:
+    from maze.generation.providers.base import Provider
+    from maze.sandbox.api import Runner
 
 
 def _settings(ctx: click.Context, **flags: object) -> Settings:
@@ -344,6 +348,126 @@ def validate(
         raise click.UsageError(str(error)) from error
     click.echo(render(outcome, output or "text"))
     sys.exit(outcome.exit_code)
+
+
+class _ReviewInputError(click.ClickException):
+    """`maze review` cannot run as asked (exit status 2, as a usage error)."""
+
+    exit_code = 2
+
+
+def _review_runner(mode: Literal["bubblewrap", "none"]) -> Runner | None:
+    """The sandbox runner, or None (and a warning on stderr) when bubblewrap is asked for and unusable."""
+    from maze.sandbox.api import SandboxUnavailable
+    from maze.sandbox.factory import make_runner
+
+    try:
+        return make_runner(mode)
+    except SandboxUnavailable as error:
+        click.echo(f"warning: {error}", err=True)
+        return None
+
+
+def _review_provider(settings: Settings) -> Provider | None:
+    from tasks.model_providers import ProviderConfigError, ProviderSettings, build_provider
+
+    try:
+        return build_provider(
+            ProviderSettings(
+                kind=settings.model_provider,
+                path=settings.model_path,
+                url=settings.model_url,
+                name=settings.model_name,
+                flavour=settings.model_flavour,
+                engine=settings.model_engine,
+                api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+                timeout_seconds=settings.model_timeout_seconds,
+                retries=settings.model_retries,
+                concurrency=settings.model_concurrency,
+            )
+        )
+    except ProviderConfigError as error:
+        raise _ReviewInputError(str(error)) from error
+
+
+@main.command("review")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Review everything since the merge base of REF and HEAD (default: the uncommitted changes).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["diff", "text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="diff: the proven fixes as one patch for `git apply`; sarif: SARIF 2.1.0 with the fixes.",
+)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
+@click.option("--no-model", is_flag=True, help="Do not ask the model, whatever the model_provider setting.")
+@click.option("--rounds", type=click.IntRange(min=0), default=3, show_default=True, help="Model rounds.")
+@click.option(
+    "--max-suggestions",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Show at most this many proven fixes; the other findings are listed without one.",
+)
+@click.pass_context
+def review(
+    ctx: click.Context,
+    path: Path,
+    base: str | None,
+    output_format: str,
+    output: Path | None,
+    no_model: bool,
+    rounds: int,
+    max_suggestions: int,
+) -> None:
+    """Find problems on the lines changed in the git working tree at PATH, and print proven fixes.
+
+    The same engine as on pull requests: the validators' findings on the added and changed lines, then
+    ruff's safe fixes, symbolic repairs and (when a model is configured) model repairs, each proven on
+    a copy of the tree before it is shown. Apply the fixes with
+    `maze review --format diff | git apply` from the top of the repository.
+
+    Exit status: 0 when there is no finding on the changed lines, 1 when there is at least one (with a
+    proven fix or not: the code still has it until the fix is applied), 2 when the review could not run
+    (PATH not in a git working tree, an unknown ref, an invalid setting or .github/maze.toml).
+    """
+    from maze.repair.engine import EngineOptions, repair_tree
+    from maze.repair.formats import render
+    from maze.repair.local import LocalReviewError, changed_lines, work_tree_root
+    from maze.validators.cli_support import BadInput, settings_for
+
+    try:
+        settings = _settings(ctx.find_root())
+        root = work_tree_root(path)
+        changed = changed_lines(path, base)
+        validation = settings_for(root)
+    except (click.ClickException, LocalReviewError, BadInput) as error:
+        message = error.format_message() if isinstance(error, click.ClickException) else str(error)
+        raise _ReviewInputError(message) from error
+    provider = None if no_model else _review_provider(settings)
+    if not changed:
+        click.echo(f"no changes against {base or 'HEAD'} in {path}", err=True)
+    report = repair_tree(
+        root,
+        changed,
+        runner=_review_runner(settings.sandbox),
+        settings=validation,
+        options=EngineOptions(provider=provider, rounds=rounds, max_tokens=settings.model_max_tokens),
+    )
+    rendered = render(report, output_format, root, max_fixes=max_suggestions)
+    for warning in rendered.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output is None:
+        click.echo(rendered.output, nl=False)
+    else:
+        output.write_text(rendered.output, encoding="utf-8")
+    sys.exit(1 if report.outcomes else 0)
 
 
 @main.group("config")
