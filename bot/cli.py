@@ -466,7 +466,10 @@ def review(
     if output is None:
         click.echo(rendered.output, nl=False)
     else:
-        output.write_text(rendered.output, encoding="utf-8")
+        try:
+            output.write_text(rendered.output, encoding="utf-8")
+        except OSError as error:
+            raise _ReviewInputError(f"cannot write {output}: {error.strerror or error}") from error
     sys.exit(1 if report.outcomes else 0)
 
 

@@ -125,4 +125,8 @@ def test_exit_status_0_without_changes_and_2_on_bad_input(repo: Path, tmp_path: 
     assert outside.exit_code == 2
     assert "not inside a git working tree" in outside.stderr
 
+    unwritable = _review(str(repo), "--output", str(tmp_path / "missing" / "out.txt"))
+    assert unwritable.exit_code == 2
+    assert "cannot write" in unwritable.stderr
+
     assert "Exit status: 0 when there is no finding" in CliRunner().invoke(main, ["review", "--help"]).stdout
