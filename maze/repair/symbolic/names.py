@@ -22,6 +22,7 @@ import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from maze.repair.context import RepairContext
 from maze.repair.messages import UndefinedName
@@ -30,6 +31,7 @@ from maze.suggestions import Candidate
 IMPORT_SOURCE = "symbolic:import"
 NAME_SOURCE = "symbolic:name"
 LINE_LENGTH = 88
+_PREAMBLE = re.compile(r"#!|#.*coding[:=]")
 _TEST_PATH = re.compile(r"(^|/)(tests?/|test_[^/]*$|[^/]*_test\.py$|conftest\.py$)")
 
 _STDLIB_NAMES: dict[str, str] = {
@@ -256,12 +258,12 @@ def _merged(context: RepairContext, node: ast.ImportFrom, name: str) -> str:
     return context.text[:start] + one_line + context.text[end:]
 
 
-def _member_key(item: tuple[str, str | None]) -> tuple[int, str]:
-    """ruff's isort order within a `from` import: constants, then classes, then the rest."""
-    name = item[0]
+def _member_key(item: tuple[str, str | None]) -> tuple[int, str, str]:
+    """ruff's isort order within a `from` import: constants, then classes, then the rest; aliases last."""
+    name, alias = item
     if name.isupper() and len(name) > 1:
-        return (0, name)
-    return (1, name) if name[:1].isupper() else (2, name.lower())
+        return (0, name, alias or "")
+    return (1, name, alias or "") if name[:1].isupper() else (2, name.lower(), alias or "")
 
 
 def node_span(context: RepairContext, node: ast.stmt | ast.expr | ast.keyword) -> tuple[int, int]:
@@ -292,18 +294,34 @@ def _insert_line(context: RepairContext, line: int, new: str) -> str:
 
 
 def _at_top(context: RepairContext, tree: ast.Module, text: str) -> str:
+    """The first import: after the docstring (or a shebang and coding line), two blank lines before a def."""
     first = tree.body[0] if tree.body else None
-    has_docstring = (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
+    if _is_docstring(first):
+        start, lead = (first.end_lineno or first.lineno) + 1, "\n"
+    else:
+        start = 1 + sum(1 for line in context.lines[:2] if _PREAMBLE.match(line))
+        lead = "\n" if start > 1 else ""
+    following = next((node for node in tree.body if node.lineno >= start), None)
+    if following is None:
+        return _insert_line(context, start, f"{lead}{text}\n")
+    end = min([following.lineno, *(item.lineno for item in getattr(following, "decorator_list", []))])
+    definition = isinstance(following, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    new = f"{lead}{text}\n" + ("\n\n" if definition else "\n")
+    if any(context.line_text(line).strip() for line in range(start, end)):
+        return _insert_line(context, start, new)
+    return (
+        _with_newline(context.text[: _line_start(context, start)])
+        + new
+        + context.text[_line_start(context, end) :]
     )
-    if first is None or not has_docstring:
-        return _insert_line(context, 1, f"{text}\n\n" if context.text.strip() else f"{text}\n")
-    after = (first.end_lineno or first.lineno) + 1
-    following = context.line_text(after) if after <= len(context.lines) else ""
-    tail = "" if not following.strip() else "\n"
-    return _insert_line(context, after, f"\n{text}\n{tail}")
+
+
+def _is_docstring(node: ast.stmt | None) -> TypeGuard[ast.Expr]:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _section(context: RepairContext, module: str, level: int = 0) -> int:

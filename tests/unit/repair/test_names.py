@@ -6,6 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from maze.analysis import Problem
+from maze.lint.ruff import check_source
 from maze.repair.context import RepairContext
 from maze.repair.symbolic import names
 from tests.unit.repair.support_symbolic import Workspace, workspace
@@ -62,6 +64,36 @@ def test_a_typo_becomes_the_nearest_name_in_scope(space: Workspace) -> None:
     assert (top.source, top.replacement) == ("symbolic:name", "    total = size + 1\n")
     assert top.description == "Rename `sise` to `size`, a name in scope here"
     space.assert_fixed(context, top)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            '"""Doc."""\ndef f() -> object:\n    return Path("x")\n',
+            '"""Doc."""\n\nfrom pathlib import Path\n\n\ndef f() -> object:\n    return Path("x")\n',
+        ),
+        (
+            '#!/usr/bin/env python\nVALUE = Path("x")\n',
+            '#!/usr/bin/env python\n\nfrom pathlib import Path\n\nVALUE = Path("x")\n',
+        ),
+        (
+            '"""Doc."""\n\nfrom __future__ import annotations\n\nVALUE = Path("x")\n',
+            '"""Doc."""\n\nfrom __future__ import annotations\n\nfrom pathlib import Path\n\n'
+            'VALUE = Path("x")\n',
+        ),
+    ],
+)
+def test_the_first_import_goes_after_the_preamble_as_isort_would(
+    space: Workspace, before: str, after: str
+) -> None:
+    finding = next(item for item in check_source("pkg/mod.py", before) if item.code == "F821")
+    problem = Problem(
+        "ruff", "F821", finding.message, "pkg/mod.py", finding.row, finding.row, column=finding.column
+    )
+    top = names.repairs(RepairContext(problem, before, space.project))[0]
+    assert top.apply(before) == after
+    assert check_source("pkg/mod.py", after, select=("F", "I", "E")) == []
 
 
 def test_odd_input_gives_nothing(space: Workspace) -> None:
