@@ -20,7 +20,14 @@ from maze.lint.ruff import RuffError, check_source
 from maze.validators.model import TEST_TOOL, Diagnostic, Report, Severity
 
 SYNTAX_TOOL = "syntax"
-_SYNTAX_ECHOES = {("ruff", "syntax-error"), ("mypy", "syntax"), ("pyright", "syntax")}
+_SYNTAX_ECHOES = {
+    ("ruff", "syntax-error"),
+    ("ruff", "invalid-syntax"),
+    ("security", "invalid-syntax"),
+    ("security", "syntax-error"),
+    ("mypy", "syntax"),
+    ("pyright", "syntax"),
+}
 
 _WHY_BY_TOOL = {
     "syntax": "the file does not parse, so nothing in it can run or be checked",

@@ -25,7 +25,7 @@ from maze.repair.engine import Attempted, Outcome, RepairReport
 from maze.repair.findings import target_of
 from maze.suggestions import Candidate
 from maze.validators.model import Severity
-from maze.validators.sarif import SARIF_VERSION, SCHEMA_URI, SOURCE_ROOT, _region
+from maze.validators.sarif import SARIF_VERSION, SCHEMA_URI, SOURCE_ROOT, region
 
 FORMATS: Final = ("diff", "text", "json", "sarif")
 JSON_VERSION: Final = 1
@@ -361,7 +361,7 @@ def _sarif_result(index: int, outcome: Outcome, run: _SarifRun) -> dict[str, Any
             {
                 "physicalLocation": {
                     "artifactLocation": {"uri": quote(problem.path), "uriBaseId": SOURCE_ROOT},
-                    "region": _region(target_of(problem)),
+                    "region": region(target_of(problem)),
                 }
             }
         ],

@@ -3,7 +3,8 @@
     fact_of(problem) -> Fact | None
 
 `UndefinedName`: a name is used but nothing binds it. `MissingAttribute`: an attribute or module member
-that the receiver's type does not have (`owner` is the type or module as the tool names it).
+that the receiver's type does not have (`owner` is the type or module as the tool names it; "" when the
+tool does not name the module, as mypy's `Module has no attribute "x"`).
 `CallMismatch`: a call that does not fit the callee's signature (`kind` says how). `TypeMismatch`: a
 value of the wrong type where the tool knows the expected one. `SyntaxFault`: the file does not parse.
 None: the message is not one a symbolic repair understands (other repairs may still try).
@@ -73,7 +74,7 @@ _UNDEFINED = (
     re.compile(r"^Name " + _q("name") + r" is used before definition"),
 )
 _ATTRIBUTE = (
-    re.compile(r"^Module " + _q("owner") + r" has no attribute " + _q("attribute")),
+    re.compile(r"^Module (?:" + _q("owner") + r" )?has no attribute " + _q("attribute")),
     re.compile(r"^(?:Item " + _q("item") + r" of )?" + _q("owner") + r" has no attribute " + _q("attribute")),
     re.compile(r'^Cannot access attribute "(?P<attribute>[^"]+)" for class "(?P<owner>[^"]+)"'),
     re.compile(r'^"(?P<attribute>[^"]+)" is not a known attribute of module "(?P<owner>[^"]+)"'),
@@ -138,7 +139,7 @@ def fact_of(problem: Problem) -> Fact | None:
         if match := pattern.search(message):
             hint = _HINT.search(message)
             return MissingAttribute(
-                match["owner"],
+                match["owner"] or "",
                 match["attribute"],
                 is_module=index in (0, 3),
                 hint=hint["hint"] if hint else None,

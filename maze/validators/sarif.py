@@ -27,7 +27,7 @@ _INFORMATION_URI = {
 }
 
 
-def _region(diagnostic: Diagnostic) -> dict[str, int]:
+def region(diagnostic: Diagnostic) -> dict[str, int]:
     start_line = max(diagnostic.start_line, 1)
     start_column = max(diagnostic.start_column, 1)
     end_line = max(diagnostic.end_line, start_line)
@@ -63,7 +63,7 @@ def _run(tool: str, version: str, diagnostics: list[Diagnostic]) -> dict[str, An
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": quote(d.path), "uriBaseId": SOURCE_ROOT},
-                        "region": _region(d),
+                        "region": region(d),
                     }
                 }
             ],

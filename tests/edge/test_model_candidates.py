@@ -1,5 +1,5 @@
-"""Model candidates in a whole review: the generating stage asks an OpenAI-compatible server for the
-findings no tool fixed, and only what the sandbox proves is posted.
+"""Model candidates in a whole review: the validating stage asks an OpenAI-compatible server, for up to
+three rounds, about the findings no cheaper source fixed, and only what the sandbox proves is posted.
 
 The server here is a scripted stand-in that speaks the chat-completions protocol (the real llama.cpp
 server is exercised in `tests/models`): it answers the bare `except:` finding with a correct rewrite of
@@ -114,16 +114,18 @@ def test_a_proven_model_fix_is_posted_and_unparseable_output_is_dropped(
         suggestions = session.query(Suggestion).filter(Suggestion.source == "model").all()
         fates = {(s.path, s.start_line, s.end_line): s.status for s in suggestions}
 
-    # Every finding without a tool fix was asked about, with its grammar in llama.cpp's `grammar` field.
-    assert model["asked"] == len(seen) >= 2
+    # Every finding without a cheaper proven fix was asked about, with its grammar in llama.cpp's `grammar`
+    # field: the bare `except:` once (proven in round 1), every other finding for all three rounds.
+    assert model["asked"] >= 2
+    assert model["rounds"] == len(seen) == 1 + 3 * (model["asked"] - 1)
     assert all(entry["path"] == "/v1/chat/completions" for entry in seen)
     assert all("root ::=" in entry["body"]["grammar"] for entry in seen)
+    # Later rounds show the model its earlier, rejected output.
+    later = [entry for entry in seen if "this is not ( python" in json.dumps(entry["body"]["messages"])]
+    assert len(later) == 2 * (model["asked"] - 1)
     # The one sensible answer became a candidate and was proven; the rest were rejected before any proof.
-    assert model["proposed"] == 1
-    assert (
-        sum(count for note, count in model["not_proposed"].items() if "OutputRejected" in note)
-        == len(seen) - 1
-    )
+    assert model["proposed"] == model["proven"] == 1
+    assert sum(model["not_proposed"].values()) == len(seen) - 1
     assert fates == {("inventory/report.py", 19, 23): SuggestionStatus.POSTED}
     posted = [
         c

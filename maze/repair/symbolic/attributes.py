@@ -23,9 +23,6 @@ from maze.repair.symbolic.names import closest, parse_python
 from maze.suggestions import Candidate
 
 SOURCE = "symbolic:attribute"
-_NAMELESS_MODULE = re.compile(
-    r'^Module has no attribute "(?P<attribute>[^"]+)"(?:; maybe "(?P<hint>[^"]+)")?'
-)
 _TYPE_NAME = re.compile(r"[A-Za-z_][\w.]*")
 _NOT_IMPORTED = frozenset({"antigravity", "this", "idlelib", "turtledemo", "tkinter", "turtle"})
 _WRAPPERS = frozenset({"Optional", "Union", "None", "type", "Type", "typing"})
@@ -33,8 +30,8 @@ _WRAPPERS = frozenset({"Optional", "Union", "None", "type", "Type", "typing"})
 
 def repairs(context: RepairContext) -> list[Candidate]:
     """Renames of the missing attribute to members of its owner, most plausible first."""
-    fact = _fact(context)
-    if fact is None or not fact.attribute.isidentifier():
+    fact = context.fact
+    if not isinstance(fact, MissingAttribute) or not fact.attribute.isidentifier():
         return []
     line = context.problem.line
     start = _attribute_at(context.line_text(line), fact.attribute, context.problem.column)
@@ -58,15 +55,6 @@ def repairs(context: RepairContext) -> list[Candidate]:
         for choice in choices
     )
     return [candidate for candidate in found if candidate is not None]
-
-
-def _fact(context: RepairContext) -> MissingAttribute | None:
-    """The finding's fact; mypy names no module in `Module has no attribute "x"`, so that one is read here."""
-    if isinstance(context.fact, MissingAttribute):
-        return context.fact
-    if context.fact is None and (match := _NAMELESS_MODULE.search(context.problem.message)):
-        return MissingAttribute("", match["attribute"], is_module=True, hint=match["hint"])
-    return None
 
 
 def _ranked(fact: MissingAttribute, names: list[str]) -> list[str]:

@@ -124,7 +124,10 @@ def test_findings_drop_echoes_of_a_syntax_error_and_say_why() -> None:
     report = Report(
         (
             ToolRun("syntax", diagnostics=(diagnostic("syntax", "python", 3),)),
-            ToolRun("ruff", diagnostics=(diagnostic("ruff", "syntax-error", 3), diagnostic("ruff", "F401", 9))),
+            ToolRun(
+                "ruff", diagnostics=(diagnostic("ruff", "invalid-syntax", 3), diagnostic("ruff", "F401", 9))
+            ),
+            ToolRun("security", diagnostics=(diagnostic("security", "invalid-syntax", 3),)),
             ToolRun("mypy", diagnostics=(diagnostic("mypy", "syntax", 3),)),
         )
     )
