@@ -1,11 +1,16 @@
-"""Review runs as a persisted state machine: one run per head SHA, moved on by compare-and-set."""
+"""Review runs as a persisted state machine: one run per head SHA and trigger, moved on by compare-and-set.
+
+The trigger is "push" for the review every new head gets, and `comment:<id>` for a run a `/maze` command
+asked for: such a run reviews a head again even when its push run exists, and the two never supersede
+each other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +29,9 @@ PIPELINE: tuple[RunStage, ...] = (
     RunStage.POSTING,
     RunStage.DONE,
 )
+
+
+PUSH_TRIGGER = "push"
 
 
 def next_stage(stage: RunStage) -> RunStage:
@@ -49,6 +57,8 @@ class ReviewRequest:
     delivery_id: str
     event: str = "pull_request"
     action: str = "opened"
+    trigger: str = PUSH_TRIGGER
+    summary: dict[str, Any] | None = field(default=None, hash=False)
 
 
 def record_delivery(session: Session, request: ReviewRequest) -> bool:
@@ -111,20 +121,42 @@ def ensure_repository(
     return repository
 
 
-def find_run(session: Session, repository_id: int, pr_number: int, head_sha: str) -> ReviewRun | None:
+def find_run(
+    session: Session, repository_id: int, pr_number: int, head_sha: str, trigger: str = PUSH_TRIGGER
+) -> ReviewRun | None:
     return session.scalar(
         select(ReviewRun).where(
             ReviewRun.repository_id == repository_id,
             ReviewRun.pr_number == pr_number,
             ReviewRun.head_sha == head_sha,
+            ReviewRun.trigger == trigger,
         )
     )
 
 
+def find_triggered_run(
+    session: Session, repository_id: int, pr_number: int, trigger: str
+) -> ReviewRun | None:
+    """The run a command started (whatever head it reviewed), or None."""
+    return session.scalar(
+        select(ReviewRun)
+        .where(
+            ReviewRun.repository_id == repository_id,
+            ReviewRun.pr_number == pr_number,
+            ReviewRun.trigger == trigger,
+        )
+        .order_by(ReviewRun.id)
+        .limit(1)
+    )
+
+
 def get_or_create_run(session: Session, request: ReviewRequest, head_sha: str | None = None) -> ReviewRun:
-    """The one run for (repository, PR, head SHA); concurrent callers get the same row."""
+    """The one run for (repository, PR, head SHA, trigger); concurrent callers get the same row.
+
+    A new run starts with `request.summary` (a command's parameters) as its summary.
+    """
     head = head_sha or request.head_sha
-    existing = find_run(session, request.repository_id, request.pr_number, head)
+    existing = find_run(session, request.repository_id, request.pr_number, head, request.trigger)
     if existing is not None:
         return existing
     try:
@@ -133,8 +165,10 @@ def get_or_create_run(session: Session, request: ReviewRequest, head_sha: str | 
                 repository_id=request.repository_id,
                 pr_number=request.pr_number,
                 head_sha=head,
+                trigger=request.trigger,
                 delivery_id=request.delivery_id,
                 stage=RunStage.QUEUED,
+                summary=dict(request.summary or {}),
             )
             session.add(run)
             session.flush()
@@ -142,7 +176,7 @@ def get_or_create_run(session: Session, request: ReviewRequest, head_sha: str | 
                 RunEvent(run_id=run.id, stage=str(RunStage.QUEUED), detail=f"delivery {request.delivery_id}")
             )
     except IntegrityError:
-        found = find_run(session, request.repository_id, request.pr_number, head)
+        found = find_run(session, request.repository_id, request.pr_number, head, request.trigger)
         assert found is not None
         return found
     return run
@@ -178,12 +212,16 @@ def transition(
 
 
 def supersede_other_heads(session: Session, run: ReviewRun) -> list[int]:
-    """Mark unfinished runs of the same PR for other heads as superseded; they stop at their next boundary."""
+    """Mark unfinished runs of the same PR for other heads as superseded; they stop at their next boundary.
+
+    Runs of the same head (a push run and the runs commands asked for) leave each other alone.
+    """
     others = session.scalars(
         select(ReviewRun).where(
             ReviewRun.repository_id == run.repository_id,
             ReviewRun.pr_number == run.pr_number,
             ReviewRun.id != run.id,
+            ReviewRun.head_sha != run.head_sha,
             ReviewRun.stage.not_in([s for s in RunStage if s.is_final]),
         )
     ).all()

@@ -2,8 +2,9 @@
 
 - Late acknowledgement, and a task whose worker died is redelivered (`task_reject_on_worker_lost`); the
   broker's visibility timeout is longer than any task may run, so a live task is never handed out twice.
-- Two queues: `fast` (starting runs, posting, installation bookkeeping) and `slow` (indexing, finding,
-  generating, validating); prefetch 1, so a worker holds no more slow work than it is doing.
+- Two queues: `fast` (starting runs, `/maze` commands, posting, installation bookkeeping) and `slow`
+  (indexing, finding, generating, validating); prefetch 1, so a worker holds no more slow work than it is
+  doing.
 - Retries with backoff only for transient failures (`tasks.errors`), counted per task; see `tasks.jobs`.
 - Worker processes are recycled after `worker_max_tasks_per_child` tasks; JSON only; no result backend.
 - A beat schedule resumes runs whose task was lost; the broker itself hands the tasks of a killed
@@ -24,6 +25,7 @@ RESUME_EVERY_SECONDS = 60.0
 
 
 def celery_settings(settings: Settings) -> dict[str, object]:
+    from tasks.command_jobs import COMMAND_TASK
     from tasks.jobs import FAST_QUEUE, RESUME_TASK, SLOW_QUEUE, TASK_ROUTES
 
     time_limit = int(settings.review_timeout_seconds)
@@ -41,7 +43,7 @@ def celery_settings(settings: Settings) -> dict[str, object]:
         },
         "task_queues": [Queue(FAST_QUEUE), Queue(SLOW_QUEUE)],
         "task_default_queue": FAST_QUEUE,
-        "task_routes": TASK_ROUTES,
+        "task_routes": {**TASK_ROUTES, COMMAND_TASK: {"queue": FAST_QUEUE}},
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
@@ -65,7 +67,7 @@ def create_celery(settings: Settings) -> Celery:
         raise ValueError(
             "MAZE_REDIS_URL is not set: Celery needs a Redis broker (embedded mode needs no Celery)"
         )
-    app = Celery("maze", include=["tasks.jobs"])
+    app = Celery("maze", include=["tasks.jobs", "tasks.command_jobs"])
     app.conf.update(celery_settings(settings))
     runtime.configure(settings)
     signals.worker_process_init.connect(_warm_up, weak=False, dispatch_uid="maze.warm_up")

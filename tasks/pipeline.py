@@ -1,7 +1,8 @@
 """Driving a run through its stages: the checks every stage task makes before and after its work.
 
 Used by the Celery tasks (one task per stage, each enqueuing the next) and by the in-process queue (the same
-calls in a loop), so embedded mode behaves like production.
+calls in a loop), so embedded mode behaves like production. When a run a `/maze` command asked for ends
+(done, failed, or superseded), `finish_command` answers the command; it does nothing for other runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from maze.runs import is_after, next_stage, transition
 from maze.store.models import ReviewRun, RunStage
 from tasks import runtime
+from tasks.command_replies import finish_command
 from tasks.posting import post
 from tasks.stages import RunInfo, StageLost, find, generate, in_db, index, run_info, validate
 
@@ -60,6 +62,7 @@ async def execute(run_id: int, stage: RunStage) -> RunStage | None:
     info = await in_db(lambda session: run_info(session, run_id))
     if info.stage.is_final:
         await _release(info.installation_id, run_id)
+        await finish_command(info)
         return None
     if info.stage is not stage:
         return info.stage if is_after(info.stage, stage) else None
@@ -76,10 +79,12 @@ async def execute(run_id: int, stage: RunStage) -> RunStage | None:
         await STAGES[stage](info)
     except StageLost as lost:
         log.info("%s", lost)
+        await finish_command(info)
         return None
     following = next_stage(stage)
     if following.is_final:
         await _release(info.installation_id, run_id)
+        await finish_command(info)
     return following
 
 
@@ -96,4 +101,5 @@ async def fail(run_id: int, stage: RunStage, reason: str) -> bool:
     await _release(info.installation_id, run_id)
     if moved:
         log.warning("run %s failed at %s: %s", run_id, stage, reason)
+        await finish_command(info)
     return moved

@@ -30,6 +30,8 @@ from maze.run_data import (
 )
 from maze.store.models import ReviewRun, RunStage, Suggestion, SuggestionStatus
 from tasks import runtime
+from tasks.command_posting import post_thread_reply
+from tasks.command_replies import answers_in_thread
 from tasks.stages import RunInfo, commit_stage, config_of, github_client, in_db
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,9 @@ def _to_post(
                 description=suggestion.description,
                 checks=tuple(suggestion.checks),
                 fingerprint=suggestion.fingerprint,
+                finding_line=finding.line,
+                original=suggestion.original,
+                why=str(finding.detail.get("why") or ""),
             )
         )
     return suggestions, open_findings, patches
@@ -146,6 +151,12 @@ async def _settle_earlier(
     return standing, fates
 
 
+def _max_suggestions(run: RunInfo) -> int:
+    """The repository's limit, or a `/maze fix` run's own (`max_suggestions` in its summary)."""
+    own = run.summary.get("max_suggestions")
+    return own if isinstance(own, int) and own > 0 else config_of(run).max_suggestions
+
+
 def _marked(reviews: list[JSON], marker: str) -> JSON | None:
     return next((review for review in reviews if marker in str(review.get("body") or "")), None)
 
@@ -195,6 +206,9 @@ async def _publish_once(
 
 
 async def post(run: RunInfo) -> None:
+    if answers_in_thread(run.summary):
+        await post_thread_reply(run)  # a `/maze fix` in a line thread is answered there, not by a review
+        return
     client = await github_client(run)
     suggestions, open_findings, patches = await in_db(lambda session: _to_post(session, run))
     standing, fates = await _settle_earlier(client, run, await in_db(lambda session: _earlier(session, run)))

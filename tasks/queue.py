@@ -18,21 +18,24 @@ from typing import Protocol, TypeVar
 
 from celery import Celery
 
+from maze.commands import CommandRequest
 from maze.config import Settings
 from maze.installations import InstallationSync
-from maze.runs import ReviewRequest
+from maze.runs import ReviewRequest, find_triggered_run
 from maze.store.models import RunStage
 from tasks import runtime
 from tasks.celery_app import create_celery
+from tasks.command_jobs import COMMAND_TASK
+from tasks.commands import accept, could_not_start, not_started
 from tasks.errors import describe_error, is_transient
 from tasks.installations import sync_installation
 from tasks.jobs import INSTALLATION_TASK, START_TASK, backoff
 from tasks.pipeline import NotYourTurn, execute, fail
-from tasks.stages import start
+from tasks.stages import in_db, start
 
 log = logging.getLogger(__name__)
 
-Job = ReviewRequest | InstallationSync
+Job = ReviewRequest | InstallationSync | CommandRequest
 T = TypeVar("T")
 
 
@@ -52,6 +55,8 @@ class CeleryEnqueuer:
     async def enqueue(self, job: Job) -> None:
         if isinstance(job, ReviewRequest):
             name, countdown = START_TASK, self._debounce
+        elif isinstance(job, CommandRequest):
+            name, countdown = COMMAND_TASK, 0.0
         else:
             name, countdown = INSTALLATION_TASK, 0.0
         await asyncio.to_thread(self._app.send_task, name, kwargs=asdict(job), countdown=countdown or None)
@@ -88,6 +93,31 @@ def drive_review(request: ReviewRequest) -> int | None:
     return run_id
 
 
+def drive_command(request: CommandRequest) -> int | None:
+    """Check and acknowledge a `/maze` command and drive the run it asks for; returns the run id."""
+    process = runtime.current()
+    retries = process.settings.stage_retries
+    review = _with_retries(lambda: process.run(accept(request)), retries)
+    if review is None:
+        return None
+    try:
+        run_id = drive_review(review)
+    except Exception as error:
+        if not process.run(_has_run(request)):
+            process.run(could_not_start(request, describe_error(error)))
+        raise
+    if run_id is None:
+        process.run(not_started(request))
+    return run_id
+
+
+async def _has_run(request: CommandRequest) -> bool:
+    found = await in_db(
+        lambda session: find_triggered_run(session, request.repository_id, request.pr_number, request.trigger)
+    )
+    return found is not None
+
+
 def _run_stage(
     process: runtime.ProcessRuntime, run_id: int, stage: RunStage, retries: int
 ) -> RunStage | None:
@@ -118,6 +148,9 @@ class InProcessEnqueuer:
     async def enqueue(self, job: Job) -> None:
         if isinstance(job, InstallationSync):
             self._submit(lambda: self._runtime.run(sync_installation(job)))
+            return
+        if isinstance(job, CommandRequest):
+            self._submit(lambda: drive_command(job))
             return
         if self._debounce <= 0:
             self._submit(lambda: drive_review(job))

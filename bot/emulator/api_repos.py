@@ -1,4 +1,5 @@
-"""Handlers for repository data: the repository, contents, git trees and blobs, commits, tarballs.
+"""Handlers for repository data: the repository, contents, git trees and blobs, commits, tarballs, and a
+collaborator's permission.
 
 `GET tarball/{ref}` answers 302 to `/_emulator/codeload/{owner}/{repo}/tar.gz/{sha}?token=...` on the
 emulator's own address (codeload.github.com on GitHub): a short-lived signed URL that needs no credentials.
@@ -43,6 +44,12 @@ async def get_blob(request: web.Request) -> web.Response:
 async def get_commit(request: web.Request) -> web.Response:
     name = repository_access(request, "contents")
     return web.json_response(state_of(request).commit(name, request.match_info["ref"]))
+
+
+async def get_collaborator_permission(request: web.Request) -> web.Response:
+    name = repository_access(request, "metadata")
+    permission = state_of(request).collaborator_permission(name, request.match_info["username"])
+    return web.json_response(permission)
 
 
 async def list_pull_commits(request: web.Request) -> web.Response:

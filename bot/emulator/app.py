@@ -69,6 +69,7 @@ def _repository_routes(router: web.UrlDispatcher) -> None:
     router.add_get(REPO + "/git/blobs/{file_sha}", api_repos.get_blob)
     router.add_get(REPO + "/commits/{ref:.+}", api_repos.get_commit)
     router.add_get(REPO + "/tarball/{ref:.+}", api_repos.download_tarball)
+    router.add_get(REPO + "/collaborators/{username}/permission", api_repos.get_collaborator_permission)
     router.add_get(api_repos.CODELOAD_PATH, api_repos.codeload)
 
 

@@ -82,6 +82,7 @@ class Repository:
     trees: dict[str, tuple[TreeEntry, ...]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

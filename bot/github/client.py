@@ -144,3 +144,44 @@ class GitHubClient:
         return await self._items(
             f"/repos/{full_name}/pulls/{number}/reviews/{review_id}/comments?per_page=100"
         )
+
+    # ----- comment commands ------------------------------------------------------------------------
+
+    async def create_reaction(self, full_name: str, kind: str, comment_id: int, content: str) -> JSON:
+        """React to an issue comment (`kind` "issue") or a review comment ("review"); GitHub answers 201
+        with a new reaction and 200 with the one already there."""
+        area = "issues" if kind == "issue" else "pulls"
+        url = f"/repos/{full_name}/{area}/comments/{comment_id}/reactions"
+        return cast(JSON, await self._call(lambda gh: gh.post(url, data={"content": content})))
+
+    async def issue_comments(self, full_name: str, number: int) -> list[JSON]:
+        return await self._items(f"/repos/{full_name}/issues/{number}/comments?per_page=100")
+
+    async def create_issue_comment(self, full_name: str, number: int, body: str) -> JSON:
+        """A comment in the conversation of issue or pull request `number`."""
+        url = f"/repos/{full_name}/issues/{number}/comments"
+        return cast(JSON, await self._call(lambda gh: gh.post(url, data={"body": body})))
+
+    async def pull_request_comments(self, full_name: str, number: int) -> list[JSON]:
+        """Every review comment of the pull request (top-level comments and replies)."""
+        return await self._items(f"/repos/{full_name}/pulls/{number}/comments?per_page=100")
+
+    async def review_comment(self, full_name: str, comment_id: int) -> JSON:
+        return await self._item(f"/repos/{full_name}/pulls/comments/{comment_id}")
+
+    async def reply_to_review_comment(self, full_name: str, number: int, comment_id: int, body: str) -> JSON:
+        """A reply in the thread of top-level review comment `comment_id` (replies to replies are refused)."""
+        url = f"/repos/{full_name}/pulls/{number}/comments/{comment_id}/replies"
+        return cast(JSON, await self._call(lambda gh: gh.post(url, data={"body": body})))
+
+    async def collaborator_permission(self, full_name: str, login: str) -> JSON | None:
+        """`permission` (admin, write, read, none) and `role_name` of `login` on the repository, or None
+        when GitHub answers 404 (not a collaborator)."""
+        try:
+            return await self._item(
+                f"/repos/{full_name}/collaborators/{{username}}/permission", {"username": login}
+            )
+        except BadRequest as error:
+            if error.status_code == 404:
+                return None
+            raise

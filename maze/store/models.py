@@ -102,15 +102,17 @@ class Repository(Base):
 
 
 class ReviewRun(Base):
-    """One review of one head SHA of one pull request."""
+    """One review of one head SHA of one pull request, for one trigger: "push" (every new head gets one)
+    or `comment:<id>` (a `/maze` command asked for it)."""
 
     __tablename__ = "review_runs"
-    __table_args__ = (UniqueConstraint("repository_id", "pr_number", "head_sha"),)
+    __table_args__ = (UniqueConstraint("repository_id", "pr_number", "head_sha", "trigger"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
     pr_number: Mapped[int] = mapped_column(Integer)
     head_sha: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(64), default="push")
     stage: Mapped[RunStage] = mapped_column(_enum(RunStage, "run_stage"), default=RunStage.QUEUED)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     failed_stage: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -26,6 +26,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/rate_limit"),
     ("get", "/repos/{owner}/{repo}"),
     ("get", "/repos/{owner}/{repo}/installation"),
+    ("get", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
     ("get", "/repos/{owner}/{repo}/contents/{path}"),
     ("get", "/repos/{owner}/{repo}/git/trees/{tree_sha}"),
     ("get", "/repos/{owner}/{repo}/git/blobs/{file_sha}"),

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.emulator.errors import not_found
 from bot.emulator.model import Installation, Pull, Repository
 from bot.emulator.render import installation_json, organization_json, repository_stub_json, user_json
 from bot.emulator.state.core import StateCore, as_bytes, split_full_name
 
 ASSOCIATIONS = ("COLLABORATOR", "CONTRIBUTOR", "MEMBER")
+ROLES = ("admin", "maintain", "write", "triage", "read")
+# The role a collaborator gets unless the test names one; a CONTRIBUTOR (someone who committed before) is
+# not a collaborator at all: the permission endpoint answers 404 for them, as GitHub does.
+_DEFAULT_ROLES = {"COLLABORATOR": "write", "MEMBER": "write"}
+# `permission` is the legacy base role GitHub derives from the role: maintain shows as write, triage as read.
+_BASE_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 
 
 class WorldState(StateCore):
@@ -82,13 +89,48 @@ class WorldState(StateCore):
             self._repositories[full_name] = repo
             return self._repository_json(repo)
 
-    def add_collaborator(self, full_name: str, login: str, association: str = "COLLABORATOR") -> None:
-        """Give `login` a role on the repository: it shows as the `author_association` of their comments."""
+    def add_collaborator(
+        self, full_name: str, login: str, association: str = "COLLABORATOR", role: str | None = None
+    ) -> None:
+        """Give `login` a role on the repository: `association` shows as the `author_association` of their
+        comments, `role` is what the collaborator permission endpoint reports (default: write for a
+        COLLABORATOR or MEMBER; a CONTRIBUTOR without a role is not a collaborator and gets a 404 there)."""
         if association not in ASSOCIATIONS:
             raise ValueError(f"association must be one of {ASSOCIATIONS}, not {association!r}")
+        granted = role or _DEFAULT_ROLES.get(association)
+        if granted is not None and granted not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, not {role!r}")
         with self._lock:
-            self._repo(full_name).collaborators[login] = association
+            repo = self._repo(full_name)
+            repo.collaborators[login] = association
+            if granted is not None:
+                repo.permissions[login] = granted
             self._account(login)
+
+    def collaborator_permission(self, full_name: str, login: str) -> dict[str, Any]:
+        """`GET /repos/{o}/{r}/collaborators/{username}/permission`: the user's role on the repository.
+
+        The owner is admin; a user who is not a collaborator (or does not exist) is a 404.
+        """
+        with self._lock:
+            repo = self._repo(full_name)
+            if login == repo.owner.login:
+                role = "admin"
+            elif login in repo.permissions:
+                role = repo.permissions[login]
+            else:
+                raise not_found("https://docs.github.com/rest/collaborators/collaborators")
+            user = user_json(self._site(), self._accounts[login])
+            base = _BASE_PERMISSION[role]
+            user["permissions"] = {
+                "admin": role == "admin",
+                "maintain": role in ("admin", "maintain"),
+                "push": base in ("admin", "write"),
+                "triage": role != "read",
+                "pull": True,
+            }
+            user["role_name"] = role
+            return {"permission": base, "role_name": role, "user": user}
 
     def push(
         self,

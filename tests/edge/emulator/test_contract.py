@@ -144,6 +144,10 @@ async def _drive_issue_comments(gh: Driver, state: EmulatorState) -> None:
     comment = await gh.call("POST", f"/repos/{REPO}/issues/1/comments", 201, json={"body": "Thanks!"})
     await gh.call("POST", f"/repos/{REPO}/issues/1/comments", 422, json={"body": " "})
     human = state.add_issue_comment(REPO, 1, "/maze fix", "alice")
+    state.add_collaborator(REPO, "carol", "CONTRIBUTOR", role="maintain")
+    carol = await gh.call("GET", f"/repos/{REPO}/collaborators/carol/permission", 200)
+    assert (carol["permission"], carol["role_name"]) == ("write", "maintain")
+    await gh.call("GET", f"/repos/{REPO}/collaborators/mallory/permission", 404)
     await gh.call("GET", f"/repos/{REPO}/issues/1", 200)
     await gh.call("GET", f"/repos/{REPO}/issues/1/comments", 200)
     await gh.call("GET", f"/repos/{REPO}/issues/comments/{human['id']}", 200)
@@ -239,7 +243,7 @@ def test_operation_ids_of_concrete_paths() -> None:
     assert contract.operation("GET", "/repos/a/b/commits/abc/check-runs") == "checks/list-for-ref"
     assert contract.operation("GET", "/repos/a/b/commits/abc") == "repos/get-commit"
     assert contract.operation("DELETE", "/repos/a/b") is None
-    assert len(contract.operation_ids()) == 45
+    assert len(contract.operation_ids()) == 46
 
 
 def test_bad_request_bodies_are_reported() -> None:
