@@ -35,6 +35,10 @@ class ProvenSuggestion:
     description: str
     checks: tuple[str, ...]
     fingerprint: str
+    finding_line: int | None = None
+    """Where the finding is: a fix reaching outside the diff is shown there, as a plain diff."""
+    original: str = ""
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,36 +91,64 @@ def fix_as_diff(path: str, start_line: int, original: str, replacement: str) -> 
     return f"{fence}diff\n{body}{fence}"
 
 
-def comment_body(suggestion: ProvenSuggestion) -> str:
-    code = suggestion.replacement
-    if code and not code.endswith("\n"):
-        code += "\n"
-    fence = suggestion_fence(code)
+def _checked(suggestion: ProvenSuggestion) -> str:
     checked = ", ".join(suggestion.checks)
     return (
-        f"**{suggestion.tool} {suggestion.rule}**: {suggestion.message}\n\n"
-        f"{suggestion.description}:\n\n"
-        f"{fence}suggestion\n{code}{fence}\n\n"
         f"<sub>Proven before posting: {checked} on the patched tree; the finding is gone and nothing new "
         f"appeared.</sub>\n"
         f"<!-- maze:fingerprint={suggestion.fingerprint} -->"
     )
 
 
-def anchor(suggestion: ProvenSuggestion, patch: FilePatch | None) -> dict[str, object] | None:
-    """The review-comment fields for `suggestion`, or None when its lines are not in one RIGHT-side hunk."""
-    if patch is None or patch.hunk_for(suggestion.start_line, suggestion.end_line) is None:
-        return None
-    payload: dict[str, object] = {
-        "path": suggestion.path,
-        "line": suggestion.end_line,
-        "side": "RIGHT",
-        "body": comment_body(suggestion),
-    }
-    if suggestion.start_line < suggestion.end_line:
-        payload["start_line"] = suggestion.start_line
+def _heading(suggestion: ProvenSuggestion) -> str:
+    why = f" ({suggestion.why})" if suggestion.why else ""
+    return f"**{suggestion.tool} {suggestion.rule}**: {suggestion.message}{why}\n\n"
+
+
+def comment_body(suggestion: ProvenSuggestion) -> str:
+    code = suggestion.replacement
+    if code and not code.endswith("\n"):
+        code += "\n"
+    fence = suggestion_fence(code)
+    return (
+        _heading(suggestion)
+        + f"{suggestion.description}:\n\n"
+        + f"{fence}suggestion\n{code}{fence}\n\n"
+        + _checked(suggestion)
+    )
+
+
+def diff_comment_body(suggestion: ProvenSuggestion) -> str:
+    """A fix that touches lines outside the diff: GitHub cannot apply it, so it is shown as a diff."""
+    diff = fix_as_diff(suggestion.path, suggestion.start_line, suggestion.original, suggestion.replacement)
+    return (
+        _heading(suggestion)
+        + f"{suggestion.description}. The fix changes lines outside this pull request's diff, so it is "
+        + "shown as a diff to apply by hand rather than as a suggestion:\n\n"
+        + f"{diff}\n\n"
+        + _checked(suggestion)
+    )
+
+
+def _lines(path: str, start: int, end: int, body: str) -> dict[str, object]:
+    payload: dict[str, object] = {"path": path, "line": end, "side": "RIGHT", "body": body}
+    if start < end:
+        payload["start_line"] = start
         payload["start_side"] = "RIGHT"
     return payload
+
+
+def anchor(suggestion: ProvenSuggestion, patch: FilePatch | None) -> dict[str, object] | None:
+    """The review-comment fields for `suggestion`: a suggestion when its lines lie in one RIGHT-side hunk,
+    else a diff comment on the finding's line when that line is in the diff, else None."""
+    if patch is None:
+        return None
+    if patch.hunk_for(suggestion.start_line, suggestion.end_line) is not None:
+        return _lines(suggestion.path, suggestion.start_line, suggestion.end_line, comment_body(suggestion))
+    line = suggestion.finding_line
+    if line is not None and suggestion.original and patch.hunk_for(line, line) is not None:
+        return _lines(suggestion.path, line, line, diff_comment_body(suggestion))
+    return None
 
 
 def _listing(title: str, rows: Sequence[str]) -> str:

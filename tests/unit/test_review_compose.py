@@ -1,5 +1,7 @@
 """Composing one review: anchors inside one RIGHT-side hunk, fences, limits and the hidden marker."""
 
+from dataclasses import replace
+
 from maze.diff import parse_patch
 from maze.review import (
     OpenFinding,
@@ -97,3 +99,38 @@ def test_fence_outgrows_backticks_in_the_code() -> None:
     body = comment_body(_suggestion(2, 2, "9" * 64, code="doc = '```'"))
     assert "````suggestion\ndoc = '```'\n````" in body
     assert fingerprint_in(body) == "9" * 64
+
+
+def test_a_fix_reaching_outside_the_diff_is_a_diff_comment_on_the_finding_line() -> None:
+    # Lines 5..6 straddle the end of the first hunk (lines 1-4): not a suggestion; the finding is on 3.
+    reaching = replace(_suggestion(3, 5, code="import os\nz\nw\n"), finding_line=3, original="z\nw\nv\n")
+    draft = compose_review(
+        run_id=3,
+        pr_number=1,
+        head_sha="h" * 40,
+        suggestions=[reaching],
+        open_findings=[],
+        patches={"a.py": PATCH},
+        max_suggestions=10,
+    )
+    (payload,) = draft.api_comments
+    assert payload["line"] == 3 and "start_line" not in payload
+    body = str(payload["body"])
+    assert "```suggestion" not in body and "```diff" in body
+    assert "+import os" in body and "-v" in body and "Proven before posting: ruff" in body
+    assert not draft.unanchored
+
+
+def test_a_fix_outside_the_diff_whose_finding_is_outside_too_goes_to_the_body() -> None:
+    far = replace(_suggestion(6, 7), finding_line=7, original="a\nb\n")
+    draft = compose_review(
+        run_id=3,
+        pr_number=1,
+        head_sha="h" * 40,
+        suggestions=[far],
+        open_findings=[],
+        patches={"a.py": PATCH},
+        max_suggestions=10,
+    )
+    assert not draft.api_comments and draft.unanchored == [far]
+    assert "outside the diff" in draft.body
