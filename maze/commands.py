@@ -15,9 +15,8 @@ from dataclasses import dataclass
 PREFIX = "/maze"
 ALLOWED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 ALLOWED_ROLES = frozenset({"admin", "maintain", "write"})
-# How many commands one pull request may run per hour before the rest are refused. `maze.config.Settings`
-# belongs to the core; until it has `commands_per_pr_per_hour` this default applies (see `command_limit`).
 COMMANDS_PER_PR_PER_HOUR = 10
+"""The default of `Settings.commands_per_pr_per_hour`: commands one pull request may run per hour."""
 COMMAND_WINDOW_SECONDS = 3600.0
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -129,13 +128,6 @@ def within_limit(
     """True when fewer than `limit` commands were accepted in the `window` seconds before `now`."""
     recent = sum(1 for moment in earlier if now - window < moment <= now)
     return recent < limit
-
-
-def command_limit(settings: object) -> int:
-    """The per-PR hourly limit: `commands_per_pr_per_hour` of the settings when they have it, else the
-    default of this module."""
-    value = getattr(settings, "commands_per_pr_per_hour", None)
-    return value if isinstance(value, int) and value > 0 else COMMANDS_PER_PR_PER_HOUR
 
 
 def help_text(unknown: str | None = None, limit: int = COMMANDS_PER_PR_PER_HOUR) -> str:

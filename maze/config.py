@@ -196,6 +196,7 @@ class Settings(BaseModel):
     model_concurrency: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 2
     model_max_tokens: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=4096)] = 256
     model_rounds: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1, le=10)] = 3
+    commands_per_pr_per_hour: Annotated[int, BeforeValidator(_reject_bool), Field(ge=1)] = 10
 
     @property
     def embedded_queue(self) -> bool:
@@ -239,6 +240,7 @@ _EXPECTED: Final[Mapping[str, str]] = {
     "model_concurrency": "a whole number, 1 or more",
     "model_max_tokens": "a whole number between 1 and 4096",
     "model_rounds": "a whole number between 1 and 10",
+    "commands_per_pr_per_hour": "a whole number, 1 or more",
 }
 _SECRETS: Final = frozenset({"webhook_secret", "github_private_key", "model_api_key"})
 # A provider and the setting it cannot work without.

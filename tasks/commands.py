@@ -18,7 +18,6 @@ from maze.commands import (
     CommandName,
     CommandRequest,
     CommentKind,
-    command_limit,
     flood_text,
     help_text,
     permission_allows,
@@ -95,7 +94,7 @@ async def accept(request: CommandRequest) -> ReviewRequest | None:
         )
         await reply_once(client, target, refusal_text(request.author))
         return None
-    limit = command_limit(process.settings)
+    limit = process.settings.commands_per_pr_per_hour
     limiter = await limiter_for(process)
     pull_key = f"{request.repository_id}:{request.pr_number}"
     if not await limiter.admit(pull_key, str(request.comment_id), limit):

@@ -11,13 +11,13 @@ from maze.commands import (
     Command,
     CommandName,
     CommandRequest,
-    command_limit,
     help_text,
     parse_command,
     permission_allows,
     trusted_association,
     within_limit,
 )
+from maze.config import Settings
 from tasks.command_limits import MemoryCommandLimiter
 from tasks.command_posting import Focus, FoundThere, ProvenThere, compose_thread_reply, expanded
 from tasks.commands import review_request, run_summary
@@ -111,12 +111,7 @@ def test_the_flood_limit_counts_the_last_hour_only() -> None:
     assert within_limit([now - 10], now, 2)
     assert not within_limit([now - 10, now - 20], now, 2)
     assert within_limit([now - 3600, now - 4000], now, 2), "commands an hour old no longer count"
-    assert command_limit(object()) == COMMANDS_PER_PR_PER_HOUR
-
-    class Configured:
-        commands_per_pr_per_hour = 3
-
-    assert command_limit(Configured()) == 3
+    assert Settings().commands_per_pr_per_hour == COMMANDS_PER_PR_PER_HOUR
 
 
 def test_the_memory_limiter_admits_up_to_the_limit_and_counts_a_retry_once() -> None:
