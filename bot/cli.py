@@ -369,23 +369,10 @@ def _review_runner(mode: Literal["bubblewrap", "none"]) -> Runner | None:
 
 
 def _review_provider(settings: Settings) -> Provider | None:
-    from tasks.model_providers import ProviderConfigError, ProviderSettings, build_provider
+    from tasks.model_providers import ProviderConfigError, provider_from
 
     try:
-        return build_provider(
-            ProviderSettings(
-                kind=settings.model_provider,
-                path=settings.model_path,
-                url=settings.model_url,
-                name=settings.model_name,
-                flavour=settings.model_flavour,
-                engine=settings.model_engine,
-                api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
-                timeout_seconds=settings.model_timeout_seconds,
-                retries=settings.model_retries,
-                concurrency=settings.model_concurrency,
-            )
-        )
+        return provider_from(settings)
     except ProviderConfigError as error:
         raise _ReviewInputError(str(error)) from error
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, cast
 
+from maze.config import Settings
 from maze.generation.providers.checking import check_generation
 from maze.generation.providers.guard import GuardedProvider, GuardPolicy
 from maze.generation.providers.local import LocalProvider, LocalSettings
@@ -53,6 +54,24 @@ class ProviderSettings:
     timeout_seconds: float = 60.0
     retries: int = 2
     concurrency: int = 2
+
+
+def provider_from(settings: Settings) -> GuardedProvider | None:
+    """The provider the operator's settings ask for (None for `model_provider = "none"`)."""
+    return build_provider(
+        ProviderSettings(
+            kind=settings.model_provider,
+            path=settings.model_path,
+            url=settings.model_url,
+            name=settings.model_name,
+            flavour=settings.model_flavour,
+            engine=settings.model_engine,
+            api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
+            timeout_seconds=settings.model_timeout_seconds,
+            retries=settings.model_retries,
+            concurrency=settings.model_concurrency,
+        )
+    )
 
 
 def build_provider(

@@ -25,7 +25,7 @@ from bot.github.tokens import MemoryTokenStore, RedisTokenStore, TokenStore
 from maze.config import Settings
 from maze.generation.providers.base import Provider
 from tasks.fairness import MemoryLeases, RedisLeases, RunLeases
-from tasks.model_providers import ProviderSettings, build_provider
+from tasks.model_providers import provider_from
 
 T = TypeVar("T")
 MAX_CONNECTIONS = 32
@@ -55,23 +55,7 @@ class ProcessRuntime:
     def model(self) -> Provider | None:
         """The configured model provider (None for `model_provider = "none"`), built on first use."""
         if not self._model:
-            settings = self.settings
-            self._model.append(
-                build_provider(
-                    ProviderSettings(
-                        kind=settings.model_provider,
-                        path=settings.model_path,
-                        url=settings.model_url,
-                        name=settings.model_name,
-                        flavour=settings.model_flavour,
-                        engine=settings.model_engine,
-                        api_key=settings.model_api_key.get_secret_value() if settings.model_api_key else None,
-                        timeout_seconds=settings.model_timeout_seconds,
-                        retries=settings.model_retries,
-                        concurrency=settings.model_concurrency,
-                    )
-                )
-            )
+            self._model.append(provider_from(self.settings))
         return self._model[0]
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
