@@ -310,8 +310,9 @@ async def test_a_flood_of_commands_is_refused_politely(
     queue: Recording,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    state, _ = world
-    monkeypatch.setattr("maze.commands.COMMANDS_PER_PR_PER_HOUR", 2)
+    state, settings = world
+    process = runtime.current()
+    monkeypatch.setattr(process, "settings", settings.model_copy(update={"commands_per_pr_per_hour": 2}))
     number = _open(state, BASE, HEAD)
     jobs = [await _comment(receiver, queue, state, number, "/maze help", "alice") for _ in range(3)]
     for job in jobs:
