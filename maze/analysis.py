@@ -1,4 +1,4 @@
-"""The engine's three steps on a changed file: find problems on added lines, build candidates, prove them."""
+"""Findings and their cheapest fixes: a changed file, a problem on it, ruff's fix, the single-file check."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from maze.diff import FilePatch
-from maze.lint.ruff import Diagnostic, check_source
+from maze.lint.ruff import Diagnostic
 from maze.suggestions import Candidate, fingerprint, from_ruff_fix
-from maze.syntax import enclosing_symbol, python_parser_error, tree_sitter_errors
+from maze.syntax import enclosing_symbol
 from maze.validation import Baseline, Verdict, validate
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -55,40 +55,6 @@ class Problem:
 
 def is_python(path: str) -> bool:
     return path.endswith(PYTHON_SUFFIXES)
-
-
-def _touches(first: int, last: int, added: frozenset[int]) -> bool:
-    return any(line in added for line in range(first, last + 1))
-
-
-def _syntax_problems(changed: ChangedFile) -> list[Problem]:
-    added = changed.patch.added_lines
-    found = [
-        Problem("tree-sitter", "syntax", problem.message, changed.path, problem.line, problem.line)
-        for problem in tree_sitter_errors(changed.text)
-        if problem.line in added
-    ]
-    parser_error = python_parser_error(changed.text, changed.path)
-    if parser_error is not None and parser_error.line in added and not found:
-        found.append(
-            Problem(
-                "python", "syntax", parser_error.message, changed.path, parser_error.line, parser_error.line
-            )
-        )
-    return found
-
-
-def find_problems(changed: ChangedFile, *, run_ruff: bool = True, run_syntax: bool = True) -> list[Problem]:
-    """Problems on the added lines of one Python file."""
-    problems = _syntax_problems(changed) if run_syntax else []
-    if run_ruff:
-        added = changed.patch.added_lines
-        problems += [
-            Problem("ruff", d.code, d.message, changed.path, d.row, d.end_row, d)
-            for d in check_source(changed.path, changed.text)
-            if d.code != "syntax-error" and _touches(d.row, d.end_row, added)
-        ]
-    return problems
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ went wrong with them in the prompt.
 from __future__ import annotations
 
 import ast
-import asyncio
 import io
 import keyword
 import textwrap
@@ -24,16 +23,14 @@ import tokenize
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from maze.analysis import Problem, Proposal, is_python
+from maze.analysis import Problem, is_python
 from maze.constraints.scoped import scoped
 from maze.generation.prompting import EarlierAttempt, Prompt, PromptTooLarge, RepairInputs, repair_prompt
-from maze.generation.providers.base import Generation, GenerationRequest, Provider, ProviderError
-from maze.indexing.extract import extract
+from maze.generation.providers.base import Generation, GenerationRequest, ProviderError
 from maze.indexing.model import FileIndex
 from maze.indexing.scope import scope_at
 from maze.repair.findings import target_of
-from maze.suggestions import Candidate, fingerprint
-from maze.syntax import enclosing_symbol
+from maze.suggestions import Candidate
 
 GRAMMAR = "python-block"
 SOURCE = "model"
@@ -47,53 +44,11 @@ _OUTPUT = (
 
 
 @dataclass(frozen=True)
-class ModelOutcome:
-    """What asking the model for one finding gave: a proposal, or why there is none."""
-
-    proposal: Proposal | None
-    note: str
-    generation: Generation | None = None
-
-
-@dataclass(frozen=True)
 class ModelContext:
     """The repository around the findings: its index (path -> FileIndex) and the changed paths."""
 
     files: Mapping[str, FileIndex]
     changed: Collection[str]
-
-
-def model_context(texts: Mapping[str, str]) -> ModelContext:
-    """The context from the changed files alone (`path -> text`): each Python file indexed in-process."""
-    files = {path: extract(path, text.encode(), "python") for path, text in texts.items() if is_python(path)}
-    return ModelContext(files, tuple(files))
-
-
-async def model_proposals(
-    work: Sequence[tuple[Problem, str]], provider: Provider, context: ModelContext, *, max_tokens: int
-) -> list[ModelOutcome]:
-    """One outcome per (problem, file text) in `work`, asked concurrently (the provider limits how many)."""
-    return list(
-        await asyncio.gather(*(_one(problem, text, provider, context, max_tokens) for problem, text in work))
-    )
-
-
-async def _one(
-    problem: Problem, text: str, provider: Provider, context: ModelContext, max_tokens: int
-) -> ModelOutcome:
-    plan = plan_repair(problem, text, context)
-    if isinstance(plan, str):
-        return ModelOutcome(None, plan)
-    try:
-        generation = await provider.generate(plan.request(max_tokens))
-    except ProviderError as error:
-        return ModelOutcome(None, failure_note(error))
-    candidate = plan.candidate(generation)
-    if candidate is None:
-        return ModelOutcome(None, UNCHANGED, generation)
-    symbol = enclosing_symbol(text, plan.start)
-    identity = fingerprint(problem.path, symbol, problem.rule, plan.original, candidate.replacement)
-    return ModelOutcome(Proposal(candidate, identity, plan.original), "proposed", generation)
 
 
 @dataclass(frozen=True)

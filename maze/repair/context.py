@@ -6,6 +6,7 @@ character-level edit into one, so a strategy can think in columns.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,6 +53,14 @@ class RepairContext:
         """The index into `text` of 1-based (line, column), columns counting characters."""
         return sum(len(item) for item in self.lines[: line - 1]) + column - 1
 
+    def span(self, node: ast.stmt | ast.expr | ast.keyword) -> tuple[int, int]:
+        """The character offsets into `text` of an `ast` node of it (whose columns count UTF-8 bytes)."""
+        end_line = node.end_lineno or node.lineno
+        return (
+            self.offset(node.lineno, _column(self.line_text(node.lineno), node.col_offset)),
+            self.offset(end_line, _column(self.line_text(end_line), node.end_col_offset or 0)),
+        )
+
     def replace_span(
         self, start: int, end: int, new: str, *, source: str, description: str
     ) -> Candidate | None:
@@ -64,3 +73,8 @@ class RepairContext:
         return line_replacement(
             self.path, self.text, after, source=source, rule=self.problem.rule, description=description
         )
+
+
+def _column(line: str, byte_offset: int) -> int:
+    """The 1-based character column of a UTF-8 byte offset into `line`."""
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1

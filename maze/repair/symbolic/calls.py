@@ -22,7 +22,7 @@ from typing import Literal
 from maze.repair.context import RepairContext
 from maze.repair.messages import CallMismatch
 from maze.repair.symbolic.inhabit import expressions_of_type
-from maze.repair.symbolic.names import closest, node_span, parse_python
+from maze.repair.symbolic.names import closest, parse_python
 from maze.suggestions import Candidate
 
 SOURCE = "symbolic:call"
@@ -89,7 +89,7 @@ def _find_call(context: RepairContext, callee: str) -> _Call | None:
         return None
     target = context.offset(line, column)
     spans = {
-        node: node_span(context, node)
+        node: context.span(node)
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and node.lineno <= line <= (node.end_lineno or node.lineno)
     }
@@ -105,8 +105,8 @@ def _find_call(context: RepairContext, callee: str) -> _Call | None:
 
 
 def _located(context: RepairContext, node: ast.Call, callee: str) -> _Call | None:
-    open_paren = context.text.find("(", node_span(context, node.func)[1])
-    close_paren = node_span(context, node)[1] - 1
+    open_paren = context.text.find("(", context.span(node.func)[1])
+    close_paren = context.span(node)[1] - 1
     if open_paren < 0 or context.text[close_paren] != ")":
         return None
     name = callee or _callee_name(node.func)
@@ -223,9 +223,9 @@ def _without(
     items = call.items
     first, last = items.index(dropped[0]), items.index(dropped[-1])
     if first > 0:
-        start, end = node_span(context, items[first - 1])[1], node_span(context, items[last])[1]
+        start, end = context.span(items[first - 1])[1], context.span(items[last])[1]
     elif last + 1 < len(items):
-        start, end = node_span(context, items[first])[0], node_span(context, items[last + 1])[0]
+        start, end = context.span(items[first])[0], context.span(items[last + 1])[0]
     else:
         start, end = call.open_paren + 1, call.close_paren
     return context.replace_span(start, end, "", source=SOURCE, description=description)
@@ -244,7 +244,7 @@ def _unexpected(context: RepairContext, call: _Call, fact: CallMismatch) -> list
         for param in call.params or []
         if param.kind in ("positional", "keyword_only") and param.name not in supplied
     ]
-    start = node_span(context, keyword)[0]
+    start = context.span(keyword)[0]
     renames = [
         context.replace_span(
             start,
@@ -339,7 +339,7 @@ def _insert_positional(context: RepairContext, call: _Call, values: list[str]) -
         return text
     added = ", ".join(values)
     if call.node.args:
-        at = node_span(context, call.node.args[-1])[1]
+        at = context.span(call.node.args[-1])[1]
         return text[:at] + ", " + added + text[at:]
     at = call.open_paren + 1
     return text[:at] + added + (", " if call.node.keywords else "") + text[at:]
@@ -353,7 +353,7 @@ def _insert_keywords(context: RepairContext, call: _Call, keywords: list[str], t
     shift = len(text) - len(context.text)
     items = call.items
     if items:
-        at = node_span(context, items[-1])[1] + shift
+        at = context.span(items[-1])[1] + shift
         return text[:at] + ", " + added + text[at:]
     at = call.open_paren + 1 + shift
     return text[:at] + added + text[at:]

@@ -446,12 +446,5 @@ def _callee_name(func: ast.expr) -> str | None:
 
 
 def _node_offsets(context: RepairContext, node: ast.expr) -> tuple[int, int] | None:
-    """ast's byte columns as offsets into the text."""
-    end_line = node.end_lineno or node.lineno
-    start = context.offset(node.lineno, _character_column(context.line_text(node.lineno), node.col_offset))
-    end = context.offset(end_line, _character_column(context.line_text(end_line), node.end_col_offset or 0))
+    start, end = context.span(node)
     return (start, end) if start < end else None
-
-
-def _character_column(line: str, byte_offset: int) -> int:
-    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1

@@ -10,8 +10,8 @@ closest(word, options, limit=3) -> list[str]
     first; shared by the attribute and call repairs.
 identifier_at(line_text, name, column) -> int | None
     The 0-based character index of the identifier `name` on a line, nearest the 1-based `column`.
-parse_python(text) -> ast.Module | None; node_span(context, node) -> (start, end)
-    The file's syntax tree when it parses, and a node's character offsets into the text.
+parse_python(text) -> ast.Module | None
+    The file's syntax tree when it parses (`RepairContext.span` gives a node's offsets into the text).
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def _merged(context: RepairContext, node: ast.ImportFrom, name: str) -> str:
     if len(indent) + len(one_line) > LINE_LENGTH:
         body = "".join(f"{indent}    {part},\n" for part in parts)
         one_line = f"from {node.module} import (\n{body}{indent})"
-    start, end = node_span(context, node)
+    start, end = context.span(node)
     return context.text[:start] + one_line + context.text[end:]
 
 
@@ -264,19 +264,6 @@ def _member_key(item: tuple[str, str | None]) -> tuple[int, str, str]:
     if name.isupper() and len(name) > 1:
         return (0, name, alias or "")
     return (1, name, alias or "") if name[:1].isupper() else (2, name.lower(), alias or "")
-
-
-def node_span(context: RepairContext, node: ast.stmt | ast.expr | ast.keyword) -> tuple[int, int]:
-    """The character offsets into the text of an `ast` node (whose columns count UTF-8 bytes)."""
-    end_line = node.end_lineno or node.lineno
-    return (
-        context.offset(node.lineno, _column(context.line_text(node.lineno), node.col_offset)),
-        context.offset(end_line, _column(context.line_text(end_line), node.end_col_offset or 0)),
-    )
-
-
-def _column(line: str, byte_offset: int) -> int:
-    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
 
 
 def _line_start(context: RepairContext, line: int) -> int:

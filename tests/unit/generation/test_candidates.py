@@ -7,9 +7,13 @@ import pytest
 
 from maze.analysis import Problem
 from maze.constraints.library import text as grammar_text
-from maze.generation.candidates import GRAMMAR, model_context, model_proposals, statement_range
-from maze.generation.providers.base import Generation, GenerationRequest, ProviderTimeout
+from maze.generation.candidates import GRAMMAR, ModelContext, statement_range
+from maze.generation.providers.base import Generation, GenerationRequest, Provider, ProviderTimeout
 from maze.generation.providers.checking import grammar_problem
+from maze.repair.model_rounds import PROVEN, Round, model_rounds
+from maze.suggestions import Candidate
+from maze.validation import Verdict
+from tests.unit.generation.support_model import model_context
 
 SOURCE = """import sys
 
@@ -50,6 +54,20 @@ class _Recording:
         return Generation(self.answer, 10, 5, 0.01, "recording", "test-model")
 
 
+async def _accept(candidate: Candidate) -> Verdict:
+    return Verdict(True, ("accepted by the test",))
+
+
+async def _ask(
+    work: list[tuple[Problem, str]], provider: Provider, context: ModelContext, *, max_tokens: int
+) -> list[Round]:
+    """One round per finding: what the model proposed at the first request, or why nothing."""
+    return [
+        (await model_rounds(problem, text, provider, context, _accept, rounds=1, max_tokens=max_tokens))[0]
+        for problem, text in work
+    ]
+
+
 def _problem(line: int, rule: str = "E722", path: str = "pkg/save.py") -> Problem:
     return Problem("ruff", rule, "Do not use bare `except`", path, line, line)
 
@@ -57,13 +75,14 @@ def _problem(line: int, rule: str = "E722", path: str = "pkg/save.py") -> Proble
 async def test_a_request_carries_a_scoped_block_grammar_and_the_prompt() -> None:
     fixed = "    try:\n        handle = open(path)\n    except OSError:\n        sys.exit(1)\n"
     provider = _Recording(fixed)
-    [outcome] = await model_proposals(
+    [outcome] = await _ask(
         [(_problem(8), SOURCE)], provider, model_context({"pkg/save.py": SOURCE}), max_tokens=64
     )
-    assert outcome.proposal is not None and outcome.note == "proposed"
-    candidate = outcome.proposal.candidate
+    assert outcome.candidate is not None and outcome.note == PROVEN
+    candidate = outcome.candidate
     assert (candidate.start_line, candidate.end_line, candidate.source) == (6, 9, "model")
-    assert outcome.proposal.original == "".join(SOURCE.splitlines(keepends=True)[5:9])
+    replaced = "".join(SOURCE.splitlines(keepends=True)[candidate.start_line - 1 : candidate.end_line])
+    assert replaced == "".join(SOURCE.splitlines(keepends=True)[5:9])
     [request] = provider.requests
     assert request.grammar_name == GRAMMAR and request.max_tokens == 64
     assert "E722" in request.messages[-1].content
@@ -89,21 +108,21 @@ async def test_failures_cost_only_that_findings_model_candidate(
 ) -> None:
     good = _Recording("    total = 3\n")
     texts = {"pkg/save.py": SOURCE, "web/app.ts": "let x = 1;\n"}
-    outcomes = await model_proposals(
+    outcomes = await _ask(
         [(problem, texts[problem.path])], provider, model_context(texts), max_tokens=32
     )
-    assert outcomes[0].proposal is None and note in outcomes[0].note
-    [other] = await model_proposals([(_problem(10), SOURCE)], good, model_context(texts), max_tokens=32)
-    assert other.proposal is not None
+    assert outcomes[0].candidate is None and note in outcomes[0].note
+    [other] = await _ask([(_problem(10), SOURCE)], good, model_context(texts), max_tokens=32)
+    assert other.candidate is not None
 
 
 async def test_names_the_replaced_lines_use_stay_usable_in_the_rewrite() -> None:
     source = "def cheap(prices):\n    found = [p for p in prices if p < 3]\n    return found\n"
     provider = _Recording("    found = [p for p in prices if p <= 3]\n")
-    [outcome] = await model_proposals(
+    [outcome] = await _ask(
         [(_problem(2, rule="PLR2004"), source)], provider, model_context({"m.py": source}), max_tokens=32
     )
-    assert outcome.proposal is not None
+    assert outcome.candidate is not None
     grammar = provider.requests[0].grammar_text
     assert grammar_problem(grammar, "    found = [p for p in prices if p <= 3]\n") is None
     assert grammar_problem(grammar, "    found = [q for q in prices if q <= 3]\n") is not None
@@ -115,9 +134,9 @@ async def test_any_validators_finding_is_in_the_prompt_with_its_tool_and_column(
         "mypy", "name-defined", 'Name "totl" is not defined', "m.py", 2, 2, column=12, end_column=16
     )
     provider = _Recording("    return total * 2\n")
-    [outcome] = await model_proposals(
+    [outcome] = await _ask(
         [(problem, source)], provider, model_context({"m.py": source}), max_tokens=32
     )
-    assert outcome.proposal is not None
+    assert outcome.candidate is not None
     prompt = provider.requests[0].messages[-1].content
     assert 'mypy reports name-defined at m.py line 2, column 12:\nName "totl" is not defined' in prompt

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from maze.analysis import Problem
-from maze.generation.candidates import UNCHANGED, model_context
+from maze.generation.candidates import UNCHANGED
 from maze.generation.providers.base import (
     Generation,
     GenerationRequest,
@@ -24,6 +24,7 @@ from maze.suggestions import Candidate
 from maze.validation import Verdict
 from maze.validators.settings import ValidationSettings
 from maze.validators.suite import validate_tree
+from tests.unit.generation.support_model import model_context
 
 PATH = "pkg/shop.py"
 SHOP = '''"""Prices."""
